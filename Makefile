@@ -1,0 +1,63 @@
+# dbhost: the verbs users of this template know. Every target installs what is
+# missing (tools/bootstrap.sh) and builds before it runs.
+#
+#   make install             system packages (apt-get / dnf / brew), then the build
+#   make build               build/dbhost and build/lua/dbhost.so
+#   make test                every suite (cmocka, busted, end-to-end), then again
+#                            under ASan+UBSan with short libFuzzer runs
+#   make check-migrations    check the example project's migrations
+#   make create-migrations NAME=x
+#   make bench               every benchmark under bench/
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
+DBHOST      = $(BUILD)/dbhost
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps install build asan test test-fast test-asan check-migrations \
+        create-migrations migrate-hash bench fuzz clean
+
+all: build
+
+deps:
+	@tools/bootstrap.sh --check >/dev/null 2>&1 || tools/bootstrap.sh
+
+install: deps build
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDBHOST_SANITIZE=ON -DDBHOST_FUZZ=ON
+
+asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+test: test-fast test-asan
+
+check-migrations: build
+	$(DBHOST) check-migrations
+
+create-migrations: build
+	@test -n "$(NAME)" || { echo "usage: make create-migrations NAME=short_name" >&2; exit 2; }
+	$(DBHOST) create-migrations $(NAME)
+
+migrate-hash: build
+	$(DBHOST) migrate hash
+
+bench: build
+	@for b in bench/*.sh; do echo "== $$b"; bash $$b || exit 1; done
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

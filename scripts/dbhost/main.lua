@@ -1,0 +1,175 @@
+--- dbhost.main: the driver the host hands the command line to.
+--
+-- It finds the command script on the search path, parses its flags and runs
+-- it. The search path is: the project's scripts/commands/ (relative to the
+-- working directory), then DBHOST_PATH (';'-separated; an empty entry, as in
+-- ';;', stands for the defaults), then the scripts bundled into dbhost.
+-- "dbhost migrate hash" runs commands/migrate/hash.lua, or commands/migrate.lua
+-- with "hash" as its first argument when no nested script exists.
+local host = require "dbhost.host"
+local fs = require "dbhost.fs"
+local cli = require "dbhost.cli"
+local errors = require "dbhost.errors"
+
+local M = {}
+
+M.BUNDLE = "(bundled)"
+M.PROJECT_DIR = "scripts/commands"
+
+--- main.search_path() -> { dir, ... } where M.BUNDLE marks the bundled scripts
+function M.search_path()
+  local defaults = { M.PROJECT_DIR, M.BUNDLE }
+  local env = os.getenv("DBHOST_PATH")
+  if not env or env == "" then return defaults end
+  local entries, has_defaults = {}, false
+  for entry in (env .. ";"):gmatch("([^;]*);") do
+    entries[#entries + 1] = entry
+    has_defaults = has_defaults or entry == ""
+  end
+  if not has_defaults then
+    table.insert(entries, 1, M.PROJECT_DIR)
+    entries[#entries + 1] = M.BUNDLE
+    return entries
+  end
+  -- ';;' places the defaults where it stands (once)
+  local dirs = {}
+  for _, entry in ipairs(entries) do
+    if entry ~= "" then
+      dirs[#dirs + 1] = entry
+    elseif has_defaults then
+      for _, d in ipairs(defaults) do dirs[#dirs + 1] = d end
+      has_defaults = false
+    end
+  end
+  return dirs
+end
+
+local function bundled(rel)
+  return host.bundle_read("commands/" .. rel) ~= nil
+end
+
+local function is_file(path)
+  local st = fs.stat(path)
+  return st and st.type == "file"
+end
+
+--- main.locate(rel) -> location | nil: the first script named rel ("migrate/hash.lua")
+function M.locate(rel)
+  for _, dir in ipairs(M.search_path()) do
+    if dir == M.BUNDLE then
+      if bundled(rel) then return M.BUNDLE .. " commands/" .. rel end
+    elseif is_file(dir .. "/" .. rel) then
+      return dir .. "/" .. rel
+    end
+  end
+  return nil
+end
+
+--- main.find(words) -> location, name, nwords | nil
+-- The longest match wins: "migrate hash" before "migrate".
+function M.find(words)
+  for n = math.min(#words, 3), 1, -1 do
+    local parts = {}
+    for i = 1, n do
+      if not words[i]:match("^[%w][%w_-]*$") then parts = nil break end
+      parts[i] = words[i]
+    end
+    if parts then
+      local loc = M.locate(table.concat(parts, "/") .. ".lua")
+      if loc then return loc, table.concat(parts, " "), n end
+    end
+  end
+  return nil
+end
+
+--- main.load(location) -> spec table | raises a config error
+function M.load(location)
+  local chunk, err
+  local rel = location:match("^" .. M.BUNDLE:gsub("%p", "%%%0") .. " (.*)$")
+  if rel then
+    chunk = host.bundle_load(rel)
+  else
+    chunk, err = loadfile(location, "t")
+    if not chunk then errors.config("%s", err) end
+  end
+  local spec = chunk()
+  if type(spec) ~= "table" or type(spec.run) ~= "function" then
+    errors.config("%s: a command script must return a table with a 'run' function", location)
+  end
+  return spec
+end
+
+local function walk_dir(dir, prefix, found)
+  local names = fs.list(dir)
+  if not names then return end
+  for _, name in ipairs(names) do
+    local path = dir .. "/" .. name
+    local st = fs.stat(path)
+    if st and st.type == "directory" then
+      walk_dir(path, prefix .. name .. "/", found)
+    elseif name:match("%.lua$") then
+      found[#found + 1] = { rel = prefix .. name, location = path }
+    end
+  end
+end
+
+--- main.commands() -> { { name=, location= }, ... } sorted by name, first on the path wins
+function M.commands()
+  local seen, list = {}, {}
+  for _, dir in ipairs(M.search_path()) do
+    local found = {}
+    if dir == M.BUNDLE then
+      for _, p in ipairs(host.bundle_list()) do
+        local rel = p:match("^commands/(.+%.lua)$")
+        if rel then found[#found + 1] = { rel = rel, location = M.BUNDLE .. " " .. p } end
+      end
+    else
+      walk_dir(dir, "", found)
+    end
+    for _, f in ipairs(found) do
+      local name = f.rel:gsub("%.lua$", ""):gsub("/", " ")
+      if not seen[name] then
+        seen[name] = true
+        list[#list + 1] = { name = name, location = f.location }
+      end
+    end
+  end
+  table.sort(list, function(a, b) return a.name < b.name end)
+  return list
+end
+
+--- main.run_command(words) -> status: find, parse and run a command
+function M.run_command(words)
+  local location, name, n = M.find(words)
+  if not location then
+    errors.usage("unknown command '%s' (see 'dbhost help')", table.concat(words, " "))
+  end
+  local spec = M.load(location)
+  local argv = table.move(words, n + 1, #words, 1, {})
+  local opts, args = cli.parse(spec, argv, name)
+  if opts.help then
+    io.stdout:write(cli.help_text(spec, name))
+    return 0
+  end
+  local status = spec.run(opts, args, { name = name, location = location })
+  if status == nil or status == true then return 0 end
+  if status == false then return 1 end
+  return math.tointeger(status) or 1
+end
+
+--- main.main(arg) -> exit status (called by the host with the arg table)
+function M.main(arg)
+  local words = table.move(arg, 1, #arg, 1, {})
+  local first = words[1]
+  if first == nil or first == "-h" or first == "--help" then
+    words = { "help" }
+  elseif first == "--version" or first == "-V" then
+    io.stdout:write(("dbhost %s (%s)\n"):format(host.version, host.lua_version))
+    return 0
+  elseif first:sub(1, 1) == "-" then
+    errors.usage("unknown flag %s (see 'dbhost help')", first)
+  end
+  return M.run_command(words)
+end
+
+return M
