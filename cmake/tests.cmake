@@ -12,16 +12,41 @@ foreach(src IN LISTS DBHOST_C_TESTS)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/c)
   target_link_libraries(${name} PRIVATE dbhost_bindings PkgConfig::LUA ${CMOCKA_LIB} m dl)
   add_test(NAME c/${name} COMMAND ${name})
-  set_tests_properties(c/${name} PROPERTIES
-    ENVIRONMENT "DBHOST_SOURCE_DIR=${CMAKE_SOURCE_DIR};DBHOST_VECTORS=${CMAKE_SOURCE_DIR}/../shared/vectors")
 endforeach()
+
+# A PostgreSQL server for the suites that need one: started by tests/lib/pgserver.sh
+# (initdb into the build tree, unix socket only, run as an unprivileged user when
+# ctest runs as root) as a ctest fixture. Tests whose name has "pg" as a word (test_pg.c, pg_spec.lua, apply_pg.sh) require
+# it and find it through DBHOST_TEST_DATABASE_URL.
+string(MD5 DBHOST_BUILD_HASH "${CMAKE_BINARY_DIR}")
+string(SUBSTRING "${DBHOST_BUILD_HASH}" 0 10 DBHOST_BUILD_HASH)
+set(DBHOST_TEST_PG_DIR "${CMAKE_BINARY_DIR}/test-pg")
+set(DBHOST_TEST_PG_SOCKET "/tmp/dbhost-ctest-${DBHOST_BUILD_HASH}")
+set(DBHOST_TEST_DATABASE_URL "postgresql:///postgres?host=${DBHOST_TEST_PG_SOCKET}&user=postgres")
+add_test(NAME pg/start COMMAND bash ${CMAKE_SOURCE_DIR}/tests/lib/pgserver.sh start ${DBHOST_TEST_PG_DIR} ${DBHOST_TEST_PG_SOCKET})
+add_test(NAME pg/stop COMMAND bash ${CMAKE_SOURCE_DIR}/tests/lib/pgserver.sh stop ${DBHOST_TEST_PG_DIR} ${DBHOST_TEST_PG_SOCKET})
+set_tests_properties(pg/start PROPERTIES FIXTURES_SETUP pg)
+set_tests_properties(pg/stop PROPERTIES FIXTURES_CLEANUP pg)
+
+function(dbhost_maybe_pg test)
+  if(test MATCHES "(^|/|_)pg(_|$)")
+    set_tests_properties(${test} PROPERTIES FIXTURES_REQUIRED pg)
+  endif()
+endfunction()
 
 set(DBHOST_TEST_ENV
   "DBHOST_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
   "DBHOST_BUILD_DIR=${CMAKE_BINARY_DIR}"
   "DBHOST=${CMAKE_BINARY_DIR}/dbhost"
   "DBHOST_VECTORS=${CMAKE_SOURCE_DIR}/../shared/vectors"
+  "DBHOST_TEST_DATABASE_URL=${DBHOST_TEST_DATABASE_URL}"
   "LUA_PATH=${CMAKE_SOURCE_DIR}/scripts/?.lua;${CMAKE_SOURCE_DIR}/tests/lua/?.lua;;")
+
+foreach(src IN LISTS DBHOST_C_TESTS)
+  get_filename_component(name ${src} NAME_WE)
+  set_tests_properties(c/${name} PROPERTIES ENVIRONMENT "${DBHOST_TEST_ENV}")
+  dbhost_maybe_pg(c/${name})
+endforeach()
 
 file(GLOB DBHOST_LUA_SPECS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/lua/*_spec.lua)
 foreach(spec IN LISTS DBHOST_LUA_SPECS)
@@ -30,6 +55,7 @@ foreach(spec IN LISTS DBHOST_LUA_SPECS)
            COMMAND ${CMAKE_BINARY_DIR}/dbhost lua ${BUSTED} --helper=${CMAKE_SOURCE_DIR}/tests/lua/helper.lua ${spec}
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(lua/${name} PROPERTIES ENVIRONMENT "${DBHOST_TEST_ENV}")
+  dbhost_maybe_pg(lua/${name})
 endforeach()
 
 file(GLOB DBHOST_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/*.sh)
@@ -37,6 +63,7 @@ foreach(script IN LISTS DBHOST_E2E_TESTS)
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME e2e/${name} COMMAND bash ${script} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(e2e/${name} PROPERTIES ENVIRONMENT "${DBHOST_TEST_ENV}")
+  dbhost_maybe_pg(e2e/${name})
 endforeach()
 
 # The stock interpreter loads the same bindings from lua/dbhost.so.
@@ -46,5 +73,5 @@ if(NOT DBHOST_SANITIZE)
            COMMAND ${LUA54} ${BUSTED} --cpath=${CMAKE_BINARY_DIR}/lua/?.so
                    --helper=${CMAKE_SOURCE_DIR}/tests/lua/helper.lua ${CMAKE_SOURCE_DIR}/tests/lua
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-  set_tests_properties(lua/stock_interpreter PROPERTIES ENVIRONMENT "${DBHOST_TEST_ENV}")
+  set_tests_properties(lua/stock_interpreter PROPERTIES ENVIRONMENT "${DBHOST_TEST_ENV}" FIXTURES_REQUIRED pg)
 endif()
