@@ -21,5 +21,7 @@ foreach(src IN LISTS DBHOST_FUZZERS)
     file(MAKE_DIRECTORY ${work})
     add_test(NAME fuzz/${name}
              COMMAND ${name} -runs=${DBHOST_FUZZ_RUNS} -max_total_time=20 ${work} ${seeds})
+    # Targets that fuzz a Lua module load it from the source tree.
+    set_tests_properties(fuzz/${name} PROPERTIES ENVIRONMENT "DBHOST_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
   endif()
 endforeach()
