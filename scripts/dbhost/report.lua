@@ -1,0 +1,134 @@
+--- dbhost.report: a list of checks with outcome and time, shown as text, Markdown or JSON.
+--
+--   local r = report.new("check-migrations")
+--   r:step("atlas.sum matches the directory", function(step)
+--     ...                       -- return normally: ok
+--     step:fail("message", "details...")   -- or mark it failed (does not raise)
+--   end)
+--   io.stdout:write(r:render("text"))
+--   return r.ok and 0 or 1
+-- A step that raises a dbhost error is recorded as failed with that message;
+-- any other error propagates (it is a bug, not a check result).
+local errors = require "dbhost.errors"
+
+local M = {}
+local Report = {}
+Report.__index = Report
+
+local clock = os.clock
+do
+  -- wall time when the proc binding offers it, else CPU time
+  local ok, proc = pcall(require, "dbhost.proc")
+  if ok and type(proc) == "table" and proc.now then clock = proc.now end
+end
+
+--- report.new(title) -> report
+function M.new(title)
+  return setmetatable({ title = title, steps = {}, ok = true }, Report)
+end
+
+local Step = {}
+Step.__index = Step
+
+--- step:fail(message [, details]): mark the step failed
+function Step:fail(message, details)
+  self.status = "failed"
+  self.message = message
+  self.details = details
+end
+
+--- step:skip(message): mark the step skipped (it neither passes nor fails)
+function Step:skip(message)
+  self.status = "skipped"
+  self.message = message
+end
+
+--- step:note(message): an informational line shown with a passing step
+function Step:note(message)
+  self.message = message
+end
+
+--- report:step(name, fn) -> step: run fn(step), time it and record its outcome
+function Report:step(name, fn)
+  local step = setmetatable({ name = name, status = "ok" }, Step)
+  local t0 = clock()
+  local ok, err = pcall(fn, step)
+  step.seconds = clock() - t0
+  if not ok then
+    if errors.is(err) then
+      step.status = "failed"
+      step.message = err.message
+    else
+      error(err, 0)
+    end
+  end
+  if step.status == "failed" then self.ok = false end
+  self.steps[#self.steps + 1] = step
+  return step
+end
+
+local function ms(seconds)
+  if seconds < 1 then return ("%dms"):format(math.floor(seconds * 1000 + 0.5)) end
+  return ("%.2fs"):format(seconds)
+end
+
+local marks = { ok = "ok", failed = "FAILED", skipped = "skipped" }
+
+local function render_text(self)
+  local out = {}
+  for _, s in ipairs(self.steps) do
+    out[#out + 1] = ("%-7s %s (%s)"):format(marks[s.status], s.name, ms(s.seconds))
+    if s.message then out[#out + 1] = "        " .. s.message:gsub("\n", "\n        ") end
+    if s.details then out[#out + 1] = s.details:gsub("%s+$", "") end
+  end
+  out[#out + 1] = self.ok and (self.title .. ": all checks passed") or (self.title .. ": FAILED")
+  return table.concat(out, "\n") .. "\n"
+end
+
+local icons = { ok = "✅", failed = "❌", skipped = "⏭️" }
+
+local function render_markdown(self)
+  local out = { ("### %s %s"):format(self.ok and "✅" or "❌", self.title), "",
+                "| | Check | Time | Result |", "|---|---|---|---|" }
+  for _, s in ipairs(self.steps) do
+    local msg = (s.message or ""):gsub("|", "\\|"):gsub("\n", "<br>")
+    out[#out + 1] = ("| %s | %s | %s | %s |"):format(icons[s.status], s.name, ms(s.seconds), msg)
+  end
+  for _, s in ipairs(self.steps) do
+    if s.details then
+      out[#out + 1] = ""
+      out[#out + 1] = ("<details><summary>%s</summary>\n\n```\n%s\n```\n</details>"):format(s.name, s.details:gsub("%s+$", ""))
+    end
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    local named = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r" }
+    return named[c] or ("\\u%04x"):format(c:byte())
+  end) .. '"'
+end
+
+local function render_json(self)
+  local steps = {}
+  for _, s in ipairs(self.steps) do
+    local fields = { '"name":' .. json_string(s.name), '"status":' .. json_string(s.status),
+                     ('"seconds":%.6f'):format(s.seconds) }
+    if s.message then fields[#fields + 1] = '"message":' .. json_string(s.message) end
+    if s.details then fields[#fields + 1] = '"details":' .. json_string(s.details) end
+    steps[#steps + 1] = "{" .. table.concat(fields, ",") .. "}"
+  end
+  return ('{"title":%s,"ok":%s,"steps":[%s]}\n'):format(json_string(self.title), tostring(self.ok), table.concat(steps, ","))
+end
+
+--- report:render(format) -> string; format is "text", "markdown" or "json"
+function Report:render(format)
+  if format == "markdown" then return render_markdown(self) end
+  if format == "json" then return render_json(self) end
+  return render_text(self)
+end
+
+M.formats = { "text", "markdown", "json" }
+
+return M
