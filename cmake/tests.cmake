@@ -40,7 +40,7 @@ set(DBHOST_TEST_ENV
   "DBHOST=${CMAKE_BINARY_DIR}/dbhost"
   "DBHOST_VECTORS=${CMAKE_SOURCE_DIR}/../shared/vectors"
   "DBHOST_TEST_DATABASE_URL=${DBHOST_TEST_DATABASE_URL}"
-  "LUA_PATH=${CMAKE_SOURCE_DIR}/scripts/?.lua;${CMAKE_SOURCE_DIR}/tests/lua/?.lua;;")
+  "LUA_PATH=${CMAKE_SOURCE_DIR}/scripts/?.lua\\;${CMAKE_SOURCE_DIR}/tests/lua/?.lua\\;\\;")
 
 foreach(src IN LISTS DBHOST_C_TESTS)
   get_filename_component(name ${src} NAME_WE)

@@ -115,7 +115,7 @@ grep -q "dbhost: interrupted" spin.err || fail "no interrupted message: $(cat sp
 cat > t.lua <<'LUA'
 x = 1
 local hash = require "dbhost.hash"
-print(#hash.sha256(""), arg[0], ...)
+io.write(#hash.sha256(""), " ", arg[0], " ", table.concat({...}, " "), "\n")
 LUA
 run "$DBHOST" lua t.lua a b
 expect_rc 0; expect_out "32 t.lua a b"
