@@ -260,7 +260,9 @@ static int silent_server(char *dir, size_t dirsize) {
   snprintf(dir, dirsize, "%s/dbhost-test-pg-XXXXXX", tmp);
   assert_non_null(mkdtemp(dir));
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  snprintf(sa.sun_path, sizeof sa.sun_path, "%s/.s.PGSQL.5432", dir);
+  int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%.*s/.s.PGSQL.5432",
+                   (int)(sizeof sa.sun_path - sizeof "/.s.PGSQL.5432"), dir);
+  assert_true(n > 0 && (size_t)n < sizeof sa.sun_path);
   int fd = socket(AF_UNIX, SOCK_STREAM, 0);
   assert_true(fd >= 0);
   assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
