@@ -1,0 +1,3 @@
+env "local" {
+  url = "postgres://x
+}
