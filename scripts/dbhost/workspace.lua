@@ -57,7 +57,12 @@ function M.open(opts)
     vars = parse_vars(opts.var),
   }
   if not config then errors.config("%s", err) end
-  local dir = opts.dir or project.dir_path(config.migration and config.migration.dir or "file://migrations")
+  local dir = opts.dir
+  if not dir then
+    local mig = config.migration or {}
+    dir = mig.path or project.dir_path(mig.dir or "file://migrations")
+    if not dir then errors.config("%s: migration.dir must be a file:// URL", config.file or "atlas.hcl") end
+  end
   dir = dir:gsub("^file://", "")
   local st = fs.stat(dir)
   if not st then
