@@ -3,6 +3,8 @@
 if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
   message(FATAL_ERROR "DBHOST_FUZZ needs clang (CC=clang)")
 endif()
+# Coverage-instrument the code under test too, or libFuzzer runs blind.
+target_compile_options(dbhost_bindings PRIVATE -fsanitize=fuzzer-no-link)
 file(GLOB DBHOST_FUZZERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.c)
 foreach(src IN LISTS DBHOST_FUZZERS)
   get_filename_component(name ${src} NAME_WE)
