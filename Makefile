@@ -24,6 +24,7 @@ deps:
 	@tools/bootstrap.sh --check >/dev/null 2>&1 || tools/bootstrap.sh
 
 install: deps build
+	$(DBHOST) install
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)

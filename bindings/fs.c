@@ -6,13 +6,14 @@
 **   fs.list(path)                -> { name, ... } sorted by bytes | nil, msg, code
 **   fs.stat(path [, nofollow])   -> { type=, size=, mode=, mtime=, uid= } | nil, msg, code
 **   fs.mkdir(path [, mode])      -> true | nil, msg, code   (EEXIST for a directory is ok)
-**   fs.mkdtemp([prefix])         -> path | nil, msg, code  (under $TMPDIR or /tmp)
+**   fs.mkdtemp([prefix [,parent]]) -> path | nil, msg, code (under parent, $TMPDIR or /tmp)
 **   fs.remove(path)              -> true | nil, msg, code  (file or empty dir)
 **   fs.rmtree(path)              -> true | nil, msg, code  (never follows links)
 **   fs.rename(from, to)          -> true | nil, msg, code
 **   fs.chown(path, uid, gid)     -> true | nil, msg, code
 **   fs.realpath(path)            -> string | nil, msg, code
 **   fs.cwd()                     -> string
+**   fs.isatty(fd)                -> bool
 **
 ** Codes are errno names ("ENOENT", ...).
 */
@@ -245,10 +246,13 @@ static int fs_mkdir(lua_State *L) {
   return 1;
 }
 
-/* fs.mkdtemp([prefix]) -> path: a new private directory under $TMPDIR */
+/* fs.mkdtemp([prefix [, parent]]) -> path: a new private (0700) directory
+** named prefix-XXXXXX under parent (default $TMPDIR, else /tmp) */
 static int fs_mkdtemp(lua_State *L) {
   const char *prefix = luaL_optstring(L, 1, "dbhost");
-  const char *tmpdir = getenv("TMPDIR");
+  const char *tmpdir = luaL_optstring(L, 2, NULL);
+  if (!tmpdir)
+    tmpdir = getenv("TMPDIR");
   if (!tmpdir || !*tmpdir)
     tmpdir = "/tmp";
   const char *t = lua_pushfstring(L, "%s/%s-XXXXXX", tmpdir, prefix);
@@ -346,6 +350,12 @@ static int fs_realpath(lua_State *L) {
   return 1;
 }
 
+/* fs.isatty(fd) -> bool: is descriptor fd (0, 1, 2, ...) a terminal? */
+static int fs_isatty(lua_State *L) {
+  lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+  return 1;
+}
+
 /* fs.cwd() -> string */
 static int fs_cwd(lua_State *L) {
   char buf[PATH_MAX];
@@ -362,6 +372,7 @@ int luaopen_dbhost_fs(lua_State *L) {
     {"stat", fs_stat},       {"mkdir", fs_mkdir},   {"mkdtemp", fs_mkdtemp},
     {"remove", fs_remove},   {"rmtree", fs_rmtree}, {"rename", fs_rename},
     {"chown", fs_chown},     {"realpath", fs_realpath}, {"cwd", fs_cwd},
+    {"isatty", fs_isatty},
     {NULL, NULL},
   };
   luaL_newlib(L, funcs);

@@ -10,6 +10,7 @@
 -- A step that raises a dbhost error is recorded as failed with that message;
 -- any other error propagates (it is a bug, not a check result).
 local errors = require "dbhost.errors"
+local json = require "dbhost.json"
 
 local M = {}
 local Report = {}
@@ -103,23 +104,12 @@ local function render_markdown(self)
   return table.concat(out, "\n") .. "\n"
 end
 
-local function json_string(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    local named = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r" }
-    return named[c] or ("\\u%04x"):format(c:byte())
-  end) .. '"'
-end
-
 local function render_json(self)
   local steps = {}
-  for _, s in ipairs(self.steps) do
-    local fields = { '"name":' .. json_string(s.name), '"status":' .. json_string(s.status),
-                     ('"seconds":%.6f'):format(s.seconds) }
-    if s.message then fields[#fields + 1] = '"message":' .. json_string(s.message) end
-    if s.details then fields[#fields + 1] = '"details":' .. json_string(s.details) end
-    steps[#steps + 1] = "{" .. table.concat(fields, ",") .. "}"
+  for i, s in ipairs(self.steps) do
+    steps[i] = { name = s.name, status = s.status, seconds = s.seconds, message = s.message, details = s.details }
   end
-  return ('{"title":%s,"ok":%s,"steps":[%s]}\n'):format(json_string(self.title), tostring(self.ok), table.concat(steps, ","))
+  return json.encode({ title = self.title, ok = self.ok, steps = steps }) .. "\n"
 end
 
 --- report:render(format) -> string; format is "text", "markdown" or "json"

@@ -1,0 +1,183 @@
+--- dbhost.migrate.apply: the `dbhost apply` / `dbhost migrate apply` command.
+local errors = require "dbhost.errors"
+local executor = require "dbhost.migrate.executor"
+local migdir = require "dbhost.migrate.dir"
+local target = require "dbhost.migrate.target"
+local json = require "dbhost.json"
+local proc = require "dbhost.proc"
+local fs = require "dbhost.fs"
+local workspace = require "dbhost.workspace"
+local sumcheck = require "dbhost.sumcheck"
+
+local M = {}
+
+M.options = workspace.with(
+  { "url", arg = "URL", help = "database to migrate (default: url of the env in atlas.hcl, else $DATABASE_URL)" },
+  { "dry-run", help = "print the SQL that would run; change nothing" },
+  { "baseline", arg = "VERSION", help = "on a database without revisions, treat VERSION and earlier as applied" },
+  { "to-version", arg = "VERSION", help = "apply up to and including VERSION" },
+  { "allow-dirty", help = "allow a first apply on a database that already has tables" },
+  { "tx-mode", arg = "MODE", choices = { "file", "all", "none" }, default = "file",
+    help = "one transaction per file, one for all files, or none" },
+  { "exec-order", arg = "ORDER", choices = { "linear", "linear-skip", "non-linear" }, default = "linear",
+    help = "what to do with files added before the last applied version" },
+  { "lock-timeout", arg = "DURATION", default = "10s", help = "how long to wait for another applier's lock" },
+  { "stmt-lock-timeout", arg = "DURATION", default = "5s",
+    help = "PostgreSQL lock_timeout for migration statements (0 = wait forever)" },
+  { "stmt-timeout", arg = "DURATION", default = "0", help = "PostgreSQL statement_timeout for migration statements" },
+  { "revisions-schema", arg = "SCHEMA", help = "schema of the revisions table (default: the URL's search_path, else atlas_schema_revisions)" },
+  { "format", arg = "FORMAT", choices = { "text", "json" }, default = "text", help = "output format" },
+  { "verbose", help = "print each statement as it runs" }
+)
+
+local function ms(seconds)
+  if seconds < 1 then return ("%.0fms"):format(seconds * 1000) end
+  return ("%.2fs"):format(seconds)
+end
+
+local function plural(n, word) return ("%d %s%s"):format(n, word, n == 1 and "" or "s") end
+
+-- line and column in the file of a character position inside a statement
+local function error_location(stmt, position)
+  local line, col = stmt.line, stmt.col
+  if position and position > 0 then
+    local prefix = stmt.text:sub(1, utf8.offset(stmt.text, position) or #stmt.text)
+    for _ in prefix:gmatch("\n") do line = line + 1 end
+    local last = prefix:match("[^\n]*$")
+    col = (prefix:find("\n") and 0 or (stmt.col - 1)) + #last
+  end
+  return line, col
+end
+
+local function describe_failure(failure)
+  local err, stmt = failure.err, failure.stmt
+  local line, col = error_location(stmt, type(err) == "table" and err.position or nil)
+  local lines = { ("migration %s failed at %s:%d:%d"):format(failure.file.name, failure.file.path, line, col) }
+  lines[#lines + 1] = "  statement: " .. stmt.text:gsub("\n", "\n             ")
+  if type(err) == "table" then
+    lines[#lines + 1] = ("  ERROR: %s (SQLSTATE %s)"):format(err.message or "?", err.sqlstate or "?")
+    if err.detail then lines[#lines + 1] = "  DETAIL: " .. err.detail end
+    if err.hint then lines[#lines + 1] = "  HINT: " .. err.hint end
+  else
+    lines[#lines + 1] = "  ERROR: " .. tostring(err)
+  end
+  return table.concat(lines, "\n"), line, col
+end
+
+--- apply.run(opts, args) -> status
+function M.run(opts, args)
+  local amount
+  if args[1] then
+    amount = math.tointeger(tonumber(args[1]))
+    if not amount or amount < 1 then
+      errors.usage("invalid amount argument %q: omit it or pass a positive number of files", args[1])
+    end
+  end
+  local lock_timeout = executor.parse_duration(opts.lock_timeout)
+  if not lock_timeout then errors.usage("--lock-timeout: not a duration: %q", opts.lock_timeout) end
+  local ws = workspace.open(opts)
+  local ok, serr = sumcheck.validate(ws.dir)
+  if not ok then
+    io.stdout:write(serr.text)
+    errors.failed("%s", serr.summary)
+  end
+  local dir = assert(migdir.open(ws.dir))
+  local url = opts.url or ws.config.url or os.getenv("DATABASE_URL")
+  if not url or url == "" then
+    errors.config("no database URL: pass --url, set url in the env of atlas.hcl, or set DATABASE_URL")
+  end
+  local conn <close> = target.connect(url)
+  local ex = executor.new {
+    conn = conn.conn, dir = dir, tx_mode = opts.tx_mode,
+    schema = opts.revisions_schema or (ws.config.migration or {}).revisions_schema,
+    url_schema = conn.schema,
+    stmt_lock_timeout = opts.stmt_lock_timeout, stmt_timeout = opts.stmt_timeout,
+  }
+  local json_out = opts.format == "json"
+  local tty = not json_out and fs.isatty(1)
+  local verbose = opts.verbose and not json_out
+  local t0 = proc.now()
+  local index, count = 0, 0
+  local statements = 0
+  ex.log = function(ev)
+    if opts.dry_run and not json_out then
+      if ev.kind == "file" then
+        io.stdout:write(("-- %s (version %s)\n"):format(ev.file.name, ev.file.version))
+      elseif ev.kind == "stmt" then
+        io.stdout:write(ev.stmt.text, "\n")
+      end
+      return
+    end
+    if ev.kind == "file" then
+      index = index + 1
+      if tty or verbose then
+        io.stdout:write(("[%d/%d] %s%s"):format(index, count, ev.file.name,
+          ev.resume_at > 0 and (" (resuming after statement %d)"):format(ev.resume_at) or ""),
+          verbose and "\n" or " ... ")
+        io.stdout:flush()
+      end
+    elseif ev.kind == "stmt" then
+      statements = statements + 1
+      if verbose then io.stdout:write("    -> ", ev.stmt.text:gsub("\n", "\n       "), "\n") end
+    elseif ev.kind == "file_done" then
+      if tty or verbose then io.stdout:write(verbose and "  " or "", "ok (", ms(ev.seconds), ")\n") end
+    elseif ev.kind == "warning" then
+      io.stderr:write("dbhost: warning: ", ev.message, "\n")
+    end
+  end
+
+  ex:lock(lock_timeout)
+  local plan = ex:plan {
+    baseline = opts.baseline, allow_dirty = opts.allow_dirty, to_version = opts.to_version,
+    amount = amount, exec_order = opts.exec_order,
+  }
+  count = #plan.pending
+  local result = { pending = {}, applied = {}, current = plan.current, dry_run = opts.dry_run or false }
+  for i, f in ipairs(plan.pending) do result.pending[i] = f.name end
+  if count == 0 then
+    ex:unlock()
+    if json_out then
+      result.message = "No migration files to execute"
+      io.stdout:write(json.encode(result), "\n")
+    else
+      io.stdout:write("No migration files to execute\n")
+    end
+    return 0
+  end
+  local target_version = plan.pending[count].version
+  result.target = target_version
+  if (tty or verbose) and not opts.dry_run then
+    io.stdout:write(("Migrating to version %s%s (%s in total):\n"):format(target_version,
+      plan.current and (" from " .. plan.current) or "", plural(count, "migration")))
+  end
+  local outcome = ex:execute(plan, { dry_run = opts.dry_run })
+  ex:unlock()
+  local elapsed = proc.now() - t0
+  for i, f in ipairs(outcome.applied) do result.applied[i] = f.name end
+  if outcome.failure then
+    local text, line, col = describe_failure(outcome.failure)
+    if tty then io.stdout:write("FAILED\n") end
+    if json_out then
+      local e = outcome.failure.err
+      result.error = { file = outcome.failure.file.name, line = line, column = col,
+                       statement = outcome.failure.stmt.text,
+                       sqlstate = type(e) == "table" and e.sqlstate or nil,
+                       message = type(e) == "table" and e.message or tostring(e),
+                       detail = type(e) == "table" and e.detail or nil,
+                       hint = type(e) == "table" and e.hint or nil }
+      io.stdout:write(json.encode(result), "\n")
+    end
+    errors.failed("%s", text)
+  end
+  if json_out then
+    result.seconds = elapsed
+    io.stdout:write(json.encode(result), "\n")
+  elseif not opts.dry_run then
+    io.stdout:write(("Migrated to version %s%s: %s, %s in %s\n"):format(target_version,
+      plan.current and (" from " .. plan.current) or "", plural(#outcome.applied, "migration"),
+      plural(statements, "statement"), ms(elapsed)))
+  end
+  return 0
+end
+
+return M

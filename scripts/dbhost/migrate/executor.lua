@@ -1,0 +1,328 @@
+--- dbhost.migrate.executor: apply pending migration files the way Atlas does, safely.
+--
+--   local ex = executor.new{ conn = conn, dir = dir, schema = "atlas_schema_revisions",
+--                            tx_mode = "file", log = function(event) ... end }
+--   local plan = ex:plan{ baseline = V, allow_dirty = bool, to_version = V, amount = N,
+--                         exec_order = "linear" }
+--   local result = ex:execute(plan, { dry_run = bool })
+--
+-- Guarantees:
+--  * one applier at a time: a session advisory lock with Atlas's key (FNV-1 32 of
+--    "atlas_migrate_execute" = 2686470616), so dbhost and Atlas exclude each other;
+--  * tx mode "file" (default): each file and its revision row commit together;
+--    "all": everything in one transaction; "none" (or the file directive
+--    `-- atlas:txmode none`): statements autocommit and the revision row records
+--    progress after each one, so a fixed file resumes after its last applied statement;
+--  * after a failure in "file" or "all" mode everything of the failed transaction is
+--    rolled back, revision rows included (as Atlas): the file runs again from its
+--    first statement next time;
+--  * a resumed file must still have the same applied statements (partial hashes);
+--    `total` is refreshed on resume (Atlas bug #2455 is not copied).
+local revisions = require "dbhost.migrate.revisions"
+local proc = require "dbhost.proc"
+
+local M = {}
+
+M.LOCK_KEY = 2686470616 -- FNV-1 32-bit of "atlas_migrate_execute"
+
+local Executor = {}
+Executor.__index = Executor
+
+--- executor.new(opts) -> executor
+function M.new(opts)
+  local self = setmetatable({
+    conn = assert(opts.conn), dir = assert(opts.dir),
+    tx_mode = opts.tx_mode or "file",
+    log = opts.log or function() end,
+    stmt_lock_timeout = opts.stmt_lock_timeout or "5s",
+    stmt_timeout = opts.stmt_timeout or "0",
+    url_schema = opts.url_schema,
+  }, Executor)
+  self.store = revisions.new(self.conn, opts.schema or opts.url_schema or revisions.DEFAULT_SCHEMA)
+  return self
+end
+
+local function fail(fmt, ...)
+  error(require("dbhost.errors").new(1, fmt, ...), 0)
+end
+
+local function exec(conn, sql, ...)
+  local res, err = conn:exec(sql, ...)
+  if not res then error(err, 0) end
+  return res
+end
+
+-- Parse "10s", "500ms", "2m", "1h" or a bare number of seconds.
+function M.parse_duration(s)
+  if type(s) == "number" then return s end
+  local n, unit = tostring(s):match("^%s*([%d.]+)%s*(%a*)%s*$")
+  n = tonumber(n)
+  local scale = ({ [""] = 1, s = 1, ms = 0.001, m = 60, min = 60, h = 3600 })[unit or ""]
+  if not n or not scale then return nil end
+  return n * scale
+end
+
+--- ex:lock(timeout_seconds): take Atlas's advisory lock, retrying with backoff
+function Executor:lock(timeout)
+  local deadline = proc.now() + (timeout or 10)
+  local delay = 0.025
+  while true do
+    local res = exec(self.conn, "SELECT pg_try_advisory_lock($1) AS ok", M.LOCK_KEY)
+    if res.rows[1].ok == "t" then
+      self.locked = true
+      return true
+    end
+    if proc.now() >= deadline then
+      fail("acquiring database lock: another migration (dbhost or Atlas) holds it; gave up after %s", tostring(timeout) .. "s")
+    end
+    proc.sleep(math.min(delay, math.max(0, deadline - proc.now())) + math.random() * 0.01)
+    delay = math.min(delay * 2, 1)
+  end
+end
+
+--- ex:unlock()
+function Executor:unlock()
+  if self.locked then
+    self.conn:exec("SELECT pg_advisory_unlock($1)", M.LOCK_KEY)
+    self.locked = false
+  end
+end
+
+-- What makes a database "not clean" for a first apply (Atlas's CheckClean).
+function Executor:check_clean()
+  local res = exec(self.conn, [[
+SELECT n.nspname AS schema, c.relname AS name
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+  AND NOT (n.nspname = $1 AND c.relname = $2)
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype = 'e')
+  AND ($3::text IS NULL OR n.nspname = $3)
+ORDER BY 1, 2 LIMIT 1]], self.store.schema, revisions.TABLE, self.url_schema)
+  local row = res.rows[1]
+  if row then
+    fail("connected database is not clean: found table %q in schema %q. baseline version or allow-dirty is required",
+      row.name, row.schema)
+  end
+end
+
+local function index_of(files, version)
+  for i, f in ipairs(files) do
+    if f.version == version then return i end
+  end
+end
+
+--- ex:plan(opts) -> plan: { pending = { file, ... }, revisions = {...}, current = version | nil, ... }
+-- Reads the revisions table (creating nothing) and decides what to run.
+function Executor:plan(opts)
+  opts = opts or {}
+  if opts.baseline and opts.allow_dirty then
+    fail("baseline and allow-dirty are mutually exclusive")
+  end
+  local files = self.dir.files
+  local revs = self.store:exists() and self.store:read_all() or {}
+  local plan = { revisions = revs, pending = {}, baseline = nil }
+  local by_version = {}
+  for _, r in ipairs(revs) do by_version[r.version] = r end
+  local start -- index into files of the first pending file
+
+  if #revs == 0 then
+    if opts.baseline then
+      local i = index_of(files, opts.baseline)
+      if not i then fail("baseline version %q not found", opts.baseline) end
+      plan.baseline = files[i]
+      start = i + 1
+    else
+      if not opts.allow_dirty then self:check_clean() end
+      start = 1
+      for i = #files, 1, -1 do
+        if files[i]:is_checkpoint() then start = i break end
+      end
+    end
+  else
+    local last = revs[#revs]
+    plan.current = last.version
+    if last.applied ~= last.total then
+      start = index_of(files, last.version)
+      if not start then
+        fail("missing migration: revision %q is partially applied but migration file was not found", last.version)
+      end
+      plan.partial = last
+    else
+      local idx = 0
+      for i, f in ipairs(files) do
+        if f.version <= last.version then idx = i end
+      end
+      start = idx + 1
+      -- files older than the last revision that never ran: out of order
+      local first = revs[1].version
+      local missing = {}
+      for i = 1, idx do
+        local f = files[i]
+        if f.version >= first and not by_version[f.version] and not f:is_checkpoint() then
+          missing[#missing + 1] = f
+        end
+      end
+      if #missing > 0 then
+        local order = opts.exec_order or "linear"
+        if order == "linear" then
+          local names = {}
+          for i, f in ipairs(missing) do names[i] = f.name end
+          fail("migration file%s %s %s added out of order. See: https://atlasgo.io/versioned/apply#non-linear-error",
+            #names > 1 and "s" or "", table.concat(names, ", "), #names > 1 and "were" or "was")
+        elseif order == "non-linear" then
+          for _, f in ipairs(missing) do plan.pending[#plan.pending + 1] = f end
+        end
+      end
+      -- Atlas never compares applied files with what ran; dbhost refuses to go on
+      -- when a completely applied file was changed afterwards. (Hashes are running
+      -- hashes, so this is exact only without out-of-order files: linear order.)
+      if not opts.allow_edited and #missing == 0 then
+        for _, r in ipairs(revs) do
+          local f = self.dir.by_version[r.version]
+          if f and r.type == revisions.EXECUTE and r.applied == r.total and r.hash ~= "" and r.hash ~= f.hash then
+            fail("migration file %s was changed after it was applied (its atlas.sum hash differs from the one in the "
+              .. "revisions table): restore it, and put new changes in a new migration", f.name)
+          end
+        end
+      end
+    end
+  end
+  for i = start, #files do
+    local f = files[i]
+    if opts.to_version and f.version > opts.to_version then break end
+    plan.pending[#plan.pending + 1] = f
+  end
+  if opts.amount and opts.amount < #plan.pending then
+    for i = #plan.pending, opts.amount + 1, -1 do plan.pending[i] = nil end
+  end
+  return plan
+end
+
+-- The transaction mode for one file: the directive wins over the default,
+-- except that "all" (global) cannot be combined with a directive.
+function Executor:file_tx_mode(file)
+  local d, err = file:directives()
+  if not d then fail("%s", err) end
+  local mode = d.txmode
+  if mode and self.tx_mode == "all" then
+    fail("cannot set txmode directive to %q in %q when txmode %q is set globally", mode, file.name, "all")
+  end
+  return mode or (self.tx_mode == "all" and "all" or self.tx_mode)
+end
+
+local function now_ns() return math.floor(proc.now() * 1e9) end
+
+-- Run one file. In "file"/"all" mode the caller holds the transaction.
+-- Returns true, or nil and a failure table { file=, stmt=, err= }.
+function Executor:execute_file(file, mode, dry_run)
+  local stmts, serr = file:statements()
+  if not stmts then fail("%s", serr) end
+  local sums = file:statement_hashes()
+  local rev = self.revs_by_version[file.version]
+  if not rev or rev.type == revisions.BASELINE then
+    rev = { version = file.version, description = file.description, type = revisions.EXECUTE,
+            applied = 0, total = #stmts, hash = file.hash, partial_hashes = {} }
+  end
+  rev.total = #stmts  -- refreshed on resume (Atlas #2455)
+  rev.hash = file.hash
+  rev.partial_hashes = rev.partial_hashes or {}
+  local applied = rev.applied or 0
+  if applied > 0 then
+    for i = 1, applied do
+      if i > #sums or sums[i] ~= rev.partial_hashes[i] then
+        fail("history changed: statement %d from file %q changed", i, file.name)
+      end
+    end
+  end
+  local t0 = now_ns()
+  self.log { kind = "file", file = file, resume_at = applied, mode = mode }
+  if not dry_run then self.store:write(rev) end
+  for i = applied + 1, #stmts do
+    local stmt = stmts[i]
+    self.log { kind = "stmt", file = file, stmt = stmt }
+    if not dry_run then
+      local res, err = self.conn:exec(stmt.text)
+      if not res then
+        rev.error = tostring(err.message or err)
+        rev.error_stmt = stmt.text
+        rev.execution_time = now_ns() - t0
+        return nil, { file = file, stmt = stmt, err = err, rev = rev }
+      end
+      rev.applied = i
+      rev.partial_hashes[i] = sums[i]
+      rev.error, rev.error_stmt = nil, nil
+      if mode == "none" then self.store:write(rev) end
+    end
+  end
+  rev.applied = #stmts
+  rev.partial_hashes = nil
+  rev.error, rev.error_stmt = nil, nil
+  rev.execution_time = now_ns() - t0
+  if not dry_run then self.store:write(rev) end
+  self.revs_by_version[file.version] = rev
+  self.log { kind = "file_done", file = file, seconds = (now_ns() - t0) / 1e9, statements = #stmts - applied }
+  return true
+end
+
+-- Record a failed "none"-mode file's error and progress in its revision row.
+function Executor:record_failure(failure)
+  local rev = failure.rev
+  local ok, err = pcall(self.store.write, self.store, rev)
+  if not ok then self.log { kind = "warning", message = "could not record the failure: " .. tostring(err) } end
+end
+
+--- ex:execute(plan, opts) -> result
+-- result = { applied = { {file=, seconds=}, ... }, failure = nil | {file=, stmt=, err=} }
+function Executor:execute(plan, opts)
+  opts = opts or {}
+  local dry = opts.dry_run
+  local conn = self.conn
+  self.revs_by_version = {}
+  for _, r in ipairs(plan.revisions) do self.revs_by_version[r.version] = r end
+  local result = { applied = {}, pending = plan.pending }
+
+  -- settings for migration statements: never wait silently behind a long transaction,
+  -- and (PostgreSQL 14+) let the server abort our statement if dbhost dies mid-file,
+  -- so a killed run does not keep its transaction and the migration lock alive
+  exec(conn, ("SET lock_timeout = %s; SET statement_timeout = %s"):format(
+    conn:escape_literal(self.stmt_lock_timeout), conn:escape_literal(self.stmt_timeout)))
+  if conn:server_version() >= 140000 then
+    exec(conn, "SET client_connection_check_interval = '1s'")
+  end
+
+  if not dry then
+    self.store:create()
+    if plan.baseline then
+      self.store:write { version = plan.baseline.version, description = plan.baseline.description,
+                         type = revisions.BASELINE, applied = 0, total = 0, hash = "" }
+    end
+  end
+
+  local modes = {}
+  for i, f in ipairs(plan.pending) do modes[i] = self:file_tx_mode(f) end
+  local in_all = self.tx_mode == "all" and not dry
+  if in_all then exec(conn, "BEGIN") end
+  for i, f in ipairs(plan.pending) do
+    local mode = modes[i]
+    local own_tx = mode == "file" and not dry
+    if own_tx then exec(conn, "BEGIN") end
+    local ok, failure = self:execute_file(f, mode, dry)
+    if not ok then
+      if own_tx or in_all then
+        conn:exec("ROLLBACK")
+      elseif mode == "none" and not dry then
+        self:record_failure(failure)
+      end
+      result.failure = failure
+      return result
+    end
+    if own_tx then exec(conn, "COMMIT") end
+    result.applied[#result.applied + 1] = f
+  end
+  if in_all then exec(conn, "COMMIT") end
+  return result
+end
+
+return M

@@ -1,0 +1,123 @@
+--- dbhost.migrate.revisions: Atlas's revisions table, kept exactly as Atlas keeps it.
+--
+-- The table is <schema>.atlas_schema_revisions, where schema is the URL's
+-- search_path schema when it names one, else "atlas_schema_revisions". Its
+-- columns, types and defaults match what Atlas (through ent) creates, so a
+-- database migrated by dbhost can be continued by Atlas and the other way round.
+-- The row ".atlas_cloud_identifier" belongs to Atlas Cloud and is never read.
+local json = require "dbhost.json"
+
+local M = {}
+
+M.TABLE = "atlas_schema_revisions"
+M.DEFAULT_SCHEMA = "atlas_schema_revisions"
+M.CLOUD_ROW = ".atlas_cloud_identifier"
+
+-- Revision types (bit flags)
+M.BASELINE, M.EXECUTE, M.RESOLVED = 1, 2, 4
+
+local Store = {}
+Store.__index = Store
+
+--- revisions.new(conn, schema) -> store
+function M.new(conn, schema)
+  local self = setmetatable({ conn = conn, schema = schema or M.DEFAULT_SCHEMA }, Store)
+  self.ident = conn:escape_identifier(self.schema) .. "." .. conn:escape_identifier(M.TABLE)
+  return self
+end
+
+local function check(res, err)
+  if not res then error(err, 0) end
+  return res
+end
+
+--- store:exists() -> bool
+function Store:exists()
+  local res = check(self.conn:exec(
+    "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " ..
+    "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')", self.schema, M.TABLE))
+  return #res.rows > 0
+end
+
+--- store:create(): the schema and table as Atlas creates them (if missing)
+function Store:create()
+  local schema = self.conn:escape_identifier(self.schema)
+  check(self.conn:exec(([[
+CREATE SCHEMA IF NOT EXISTS %s;
+CREATE TABLE IF NOT EXISTS %s (
+  "version" character varying NOT NULL,
+  "description" character varying NOT NULL,
+  "type" bigint NOT NULL DEFAULT 2,
+  "applied" bigint NOT NULL DEFAULT 0,
+  "total" bigint NOT NULL DEFAULT 0,
+  "executed_at" timestamptz NOT NULL,
+  "execution_time" bigint NOT NULL,
+  "error" text NULL,
+  "error_stmt" text NULL,
+  "hash" character varying NOT NULL,
+  "partial_hashes" jsonb NULL,
+  "operator_version" character varying NOT NULL,
+  PRIMARY KEY ("version")
+)]]):format(schema, self.ident)))
+end
+
+local function to_revision(row)
+  local partial = nil
+  if row.partial_hashes then
+    local decoded = json.decode(row.partial_hashes, "partial_hashes")
+    if type(decoded) == "table" then partial = decoded end
+  end
+  return {
+    version = row.version,
+    description = row.description,
+    type = tonumber(row.type),
+    applied = tonumber(row.applied),
+    total = tonumber(row.total),
+    executed_at = row.executed_at,
+    execution_time = tonumber(row.execution_time),
+    error = row.error,
+    error_stmt = row.error_stmt,
+    hash = row.hash,
+    partial_hashes = partial,
+    operator_version = row.operator_version,
+  }
+end
+
+--- store:read_all() -> { revision, ... } ordered by version (string order, as Atlas)
+function Store:read_all()
+  local res = check(self.conn:exec(
+    ("SELECT * FROM %s WHERE version <> $1 ORDER BY version COLLATE \"C\""):format(self.ident), M.CLOUD_ROW))
+  local list = {}
+  for i, row in ipairs(res.rows) do list[i] = to_revision(row) end
+  return list
+end
+
+--- store:write(rev): upsert; version, description and executed_at keep their first values
+function Store:write(rev)
+  local partial = rev.partial_hashes and #rev.partial_hashes > 0 and json.encode(rev.partial_hashes) or nil
+  check(self.conn:exec(([[
+INSERT INTO %s AS r (version, description, type, applied, total, executed_at, execution_time,
+                     error, error_stmt, hash, partial_hashes, operator_version)
+VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8, $9, $10::jsonb, $11)
+ON CONFLICT (version) DO UPDATE SET
+  type = EXCLUDED.type, applied = EXCLUDED.applied, total = EXCLUDED.total,
+  execution_time = EXCLUDED.execution_time, error = EXCLUDED.error, error_stmt = EXCLUDED.error_stmt,
+  hash = EXCLUDED.hash, partial_hashes = EXCLUDED.partial_hashes,
+  operator_version = EXCLUDED.operator_version]]):format(self.ident),
+    rev.version, rev.description or "", rev.type or M.EXECUTE, rev.applied or 0, rev.total or 0,
+    math.floor(rev.execution_time or 0), rev.error, rev.error_stmt, rev.hash or "", partial,
+    rev.operator_version or M.operator_version()))
+end
+
+--- store:delete(version)
+function Store:delete(version)
+  check(self.conn:exec(("DELETE FROM %s WHERE version = $1"):format(self.ident), version))
+end
+
+--- revisions.operator_version() -> "dbhost vX.Y.Z" (Atlas writes "Atlas CLI vX.Y.Z")
+function M.operator_version()
+  local ok, host = pcall(require, "dbhost.host")
+  return "dbhost v" .. ((ok and host.version) or "dev")
+end
+
+return M

@@ -1,0 +1,110 @@
+--- dbhost.migrate.status: the `dbhost status` / `dbhost migrate status` command.
+local errors = require "dbhost.errors"
+local executor = require "dbhost.migrate.executor"
+local migdir = require "dbhost.migrate.dir"
+local revisions = require "dbhost.migrate.revisions"
+local target = require "dbhost.migrate.target"
+local json = require "dbhost.json"
+local workspace = require "dbhost.workspace"
+
+local M = {}
+
+M.options = workspace.with(
+  { "url", arg = "URL", help = "database to inspect (default: url of the env in atlas.hcl, else $DATABASE_URL)" },
+  { "revisions-schema", arg = "SCHEMA", help = "schema of the revisions table" },
+  { "format", arg = "FORMAT", choices = { "text", "json" }, default = "text", help = "output format" }
+)
+
+--- status.collect(conn, dir, schema, url_schema) -> status table
+function M.collect(conn, dir, schema, url_schema)
+  local ex = executor.new { conn = conn, dir = dir, schema = schema, url_schema = url_schema }
+  local st = { applied = {}, pending = {}, edited = {}, missing = {} }
+  local ok, plan = pcall(ex.plan, ex, { allow_dirty = true, allow_edited = true })
+  if not ok then
+    if not errors.is(plan) then error(plan, 0) end
+    st.error = plan.message
+    plan = { revisions = ex.store:exists() and ex.store:read_all() or {}, pending = {} }
+  end
+  local files_by_version = dir.by_version
+  local revs = plan.revisions
+  for _, r in ipairs(revs) do
+    if r.type ~= revisions.BASELINE then
+      st.applied[#st.applied + 1] = r.version
+      local f = files_by_version[r.version]
+      if not f then
+        st.missing[#st.missing + 1] = r.version
+      elseif r.hash ~= "" and r.hash ~= f.hash and #st.edited == 0 then
+        st.edited[#st.edited + 1] = f.name
+      end
+    end
+  end
+  for _, f in ipairs(plan.pending) do st.pending[#st.pending + 1] = f.name end
+  local last = revs[#revs]
+  st.current = last and last.version or nil
+  st.partial = last and last.applied ~= last.total and {
+    version = last.version, applied = last.applied, total = last.total } or nil
+  st.last_error = last and last.error and { sql = last.error_stmt, error = last.error } or nil
+  st.next = plan.pending[1] and plan.pending[1].version or nil
+  st.state = (st.error and "ERROR") or ((#plan.pending > 0) and "PENDING") or "OK"
+  if #st.edited > 0 or #st.missing > 0 then st.state = st.state == "OK" and "DRIFT" or st.state end
+  return st
+end
+
+local function render_text(st)
+  local out = { "Migration Status: " .. st.state }
+  if st.current then
+    out[#out + 1] = ("  -- Current Version: %s%s"):format(st.current,
+      st.partial and (" (%d statements applied)"):format(st.partial.applied) or "")
+  else
+    out[#out + 1] = "  -- Current Version: No migration applied yet"
+  end
+  if st.error then
+    out[#out + 1] = "  -- Next Version:    UNKNOWN"
+  elseif st.next then
+    out[#out + 1] = ("  -- Next Version:    %s%s"):format(st.next,
+      st.partial and (" (%d statements left)"):format(st.partial.total - st.partial.applied) or "")
+  else
+    out[#out + 1] = "  -- Next Version:    Already at latest version"
+  end
+  out[#out + 1] = ("  -- Executed Files:  %d%s"):format(#st.applied, st.partial and " (last one partially)" or "")
+  out[#out + 1] = ("  -- Pending Files:   %d"):format(#st.pending)
+  if #st.edited > 0 then
+    out[#out + 1] = ("  -- Edited:          %s differs from when it was applied (edited, or a file before it added or changed)")
+      :format(st.edited[1])
+  end
+  if #st.missing > 0 then
+    out[#out + 1] = "  -- Missing Files:   " .. table.concat(st.missing, ", ") .. " (applied, no longer in the directory)"
+  end
+  if st.last_error then
+    out[#out + 1] = ""
+    out[#out + 1] = "Last migration attempt had errors:"
+    out[#out + 1] = "  -- SQL:   " .. tostring(st.last_error.sql or "")
+    out[#out + 1] = "  -- ERROR: " .. tostring(st.last_error.error)
+  end
+  if st.error then
+    out[#out + 1] = ""
+    out[#out + 1] = "  ERROR: " .. st.error
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+--- status.run(opts) -> status: 0 when the database is up to date and agrees with the directory
+function M.run(opts)
+  local ws = workspace.open(opts)
+  local dir, derr = migdir.open(ws.dir)
+  if not dir then errors.config("%s", derr) end
+  local url = opts.url or ws.config.url or os.getenv("DATABASE_URL")
+  if not url or url == "" then
+    errors.config("no database URL: pass --url, set url in the env of atlas.hcl, or set DATABASE_URL")
+  end
+  local t <close> = target.connect(url)
+  local st = M.collect(t.conn, dir, opts.revisions_schema or (ws.config.migration or {}).revisions_schema, t.schema)
+  if opts.format == "json" then
+    io.stdout:write(json.encode(st), "\n")
+  else
+    io.stdout:write(render_text(st))
+  end
+  return st.state == "OK" and 0 or 1
+end
+
+return M
