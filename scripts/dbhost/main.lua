@@ -6,6 +6,10 @@
 -- ';;', stands for the defaults), then the scripts bundled into dbhost.
 -- "dbhost migrate hash" runs commands/migrate/hash.lua, or commands/migrate.lua
 -- with "hash" as its first argument when no nested script exists.
+-- The project's own Lua modules (scripts/dbhost/*.lua) come before the bundled ones,
+-- as its commands do.
+package.path = "scripts/?.lua;scripts/?/init.lua;" .. package.path
+
 local host = require "dbhost.host"
 local fs = require "dbhost.fs"
 local cli = require "dbhost.cli"

@@ -49,7 +49,7 @@ local function error_location(stmt, position)
   return line, col
 end
 
-local function describe_failure(failure)
+function M.describe_failure(failure)
   local err, stmt = failure.err, failure.stmt
   local line, col = error_location(stmt, type(err) == "table" and err.position or nil)
   local lines = { ("migration %s failed at %s:%d:%d"):format(failure.file.name, failure.file.path, line, col) }
@@ -155,7 +155,7 @@ function M.run(opts, args)
   local elapsed = proc.now() - t0
   for i, f in ipairs(outcome.applied) do result.applied[i] = f.name end
   if outcome.failure then
-    local text, line, col = describe_failure(outcome.failure)
+    local text, line, col = M.describe_failure(outcome.failure)
     if tty then io.stdout:write("FAILED\n") end
     if json_out then
       local e = outcome.failure.err

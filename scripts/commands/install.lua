@@ -1,0 +1,108 @@
+-- dbhost install: install what a project needs at run time, then warm the server cache.
+local proc = require "dbhost.proc"
+local server = require "dbhost.server"
+local errors = require "dbhost.errors"
+
+local function have(cmd) return proc.which(cmd) ~= nil end
+
+-- The package manager of this machine and how to call it.
+local function detect()
+  local uname = proc.run { argv = { "uname", "-s" } }
+  local os_name = uname and uname.stdout:gsub("%s+$", "") or "unknown"
+  local sudo = {}
+  if proc.uid() ~= 0 and have("sudo") then sudo = { "sudo" } end
+  local function with_sudo(argv)
+    local out = {}
+    for _, a in ipairs(sudo) do out[#out + 1] = a end
+    for _, a in ipairs(argv) do out[#out + 1] = a end
+    return out
+  end
+  if os_name == "Darwin" then
+    if not have("brew") then return nil, "Homebrew is needed on macOS: see https://brew.sh" end
+    return { name = "brew", os = os_name,
+             postgres = { { "brew", "install", "postgresql@16" } },
+             docker = { { "brew", "install", "colima", "docker" }, { "colima", "start" } } }
+  elseif have("apt-get") then
+    return { name = "apt-get", os = os_name,
+             postgres = { with_sudo { "apt-get", "update", "-qq" },
+                          with_sudo { "apt-get", "install", "-y", "-qq", "--no-install-recommends",
+                                      "postgresql", "postgresql-contrib" } },
+             docker = { with_sudo { "apt-get", "install", "-y", "-qq", "docker.io" } } }
+  elseif have("dnf") then
+    return { name = "dnf", os = os_name,
+             postgres = { with_sudo { "dnf", "install", "-y", "postgresql-server", "postgresql-contrib" } },
+             docker = { with_sudo { "dnf", "install", "-y", "docker" } } }
+  end
+  return nil, "no supported package manager (apt-get, dnf or brew) on this machine"
+end
+
+local function docker_answers()
+  if not have("docker") then return false end
+  local r = proc.run { argv = { "docker", "info", "--format", "{{.ServerVersion}}" }, timeout = 10,
+                       stdout = "null", stderr = "null" }
+  return r ~= nil and r.status == 0
+end
+
+return {
+  summary = "Install what the project needs at run time (PostgreSQL, optionally Docker) and warm the cache",
+  usage = "dbhost install [--dry-run] [--with-docker]",
+  description = [[
+Installs the PostgreSQL server binaries through apt-get (Debian, Ubuntu), dnf
+(Fedora, Amazon Linux) or brew (macOS) when they are missing, then creates the
+cached data directory that makes throwaway servers start in a fraction of a
+second. With --with-docker it also installs Docker (colima on macOS) and pulls
+postgres:16-alpine when an engine answers. Safe to run again: what is there is
+skipped. --dry-run prints the plan and changes nothing.]],
+  options = {
+    { "dry-run", help = "print what would be done" },
+    { "with-docker", help = "also install Docker and pull postgres:16-alpine" },
+  },
+  run = function(opts)
+    local steps = {}
+    local pm, perr = detect()
+    local bindir, major = server.find_binaries()
+    if bindir then
+      steps[#steps + 1] = { note = ("PostgreSQL %d server binaries found in %s"):format(major, bindir) }
+    else
+      if not pm then errors.config("%s", perr) end
+      for _, argv in ipairs(pm.postgres) do steps[#steps + 1] = { argv = argv } end
+    end
+    if opts.with_docker then
+      if have("docker") then
+        steps[#steps + 1] = { note = "docker is installed" }
+      elseif pm then
+        for _, argv in ipairs(pm.docker) do steps[#steps + 1] = { argv = argv } end
+      else
+        errors.config("%s", perr)
+      end
+      steps[#steps + 1] = { docker_pull = true, argv = { "docker", "pull", "postgres:16-alpine" } }
+    end
+    steps[#steps + 1] = { warm = true, note = "warm the throwaway-server cache (initdb once per PostgreSQL version)" }
+
+    for _, s in ipairs(steps) do
+      if s.argv then
+        io.stdout:write((opts.dry_run and "would run: " or "+ "), table.concat(s.argv, " "), "\n")
+        if not opts.dry_run then
+          if s.docker_pull and not docker_answers() then
+            io.stdout:write("  skipped: no Docker engine answers (dbhost uses local PostgreSQL binaries then)\n")
+          else
+            local r, err = proc.run { argv = s.argv, stdout = "inherit", stderr = "inherit", timeout = 3600 }
+            if not r then errors.failed("%s: %s", s.argv[1], err) end
+            if r.status ~= 0 then errors.failed("%s exited with status %s", table.concat(s.argv, " "), tostring(r.status or r.signal)) end
+          end
+        end
+      elseif s.warm then
+        io.stdout:write((opts.dry_run and "would " or ""), s.note, "\n")
+        if not opts.dry_run then
+          local srv, err = server.start()
+          if not srv then errors.failed("%s", err) end
+          io.stdout:write(("  PostgreSQL %d ready in %.0f ms\n"):format(srv.major, srv.started_in * 1000))
+          srv:stop()
+        end
+      else
+        io.stdout:write(s.note, "\n")
+      end
+    end
+    return 0
+  end,
+}

@@ -1,0 +1,156 @@
+--- dbhost.devdb: throwaway "dev" databases for replaying and diffing.
+--
+--   local dev <close> = assert(devdb.open("docker://postgres/15/dev?search_path=public"))
+--   dev.url     -- a libpq URL of an empty database
+--   dev.schema  -- "public" when the URL asked for schema scope
+--
+-- URL forms:
+--   docker://postgres/<major>[/<db>]  Docker when an engine answers, else local
+--                                     binaries of that major version, else an error
+--                                     saying what to install (Atlas's form)
+--   local://postgres[/<major>][/<db>] a throwaway local server (no Docker)
+--   postgres://... / postgresql://... an existing server: a scratch database is
+--                                     created there and dropped afterwards
+local proc = require "dbhost.proc"
+local server = require "dbhost.server"
+local target = require "dbhost.migrate.target"
+local pg = require "dbhost.pg"
+
+local M = {}
+
+local Dev = {}
+Dev.__index = Dev
+
+--- dev:close(): remove what open() made; idempotent
+function Dev:close()
+  if self.closed then return end
+  self.closed = true
+  for i = #self.cleanup, 1, -1 do pcall(self.cleanup[i]) end
+end
+Dev.__close = Dev.close
+Dev.__gc = Dev.close
+
+local function new_dev(url, schema)
+  return setmetatable({ url = url, schema = schema, cleanup = {} }, Dev)
+end
+
+local function docker_answers()
+  if not proc.which("docker") then return false end
+  local r = proc.run { argv = { "docker", "info", "--format", "{{.ServerVersion}}" }, timeout = 5 }
+  return r ~= nil and r.status == 0
+end
+
+local function query_of(url)
+  return url:match("%?(.*)$") or ""
+end
+
+local function schema_of(url)
+  local sp = query_of(url):match("search_path=([^&]*)")
+  return sp and sp ~= "" and sp or nil
+end
+
+-- Create database `name` on the server at admin_url (unless it is "postgres").
+local function create_db(admin_url, name)
+  if name == "postgres" then return true end
+  local conn, err = pg.connect(admin_url, { timeout = 30 })
+  if not conn then return nil, err end
+  local ok, cerr = conn:exec("CREATE DATABASE " .. conn:escape_identifier(name))
+  conn:close()
+  if not ok then return nil, cerr end
+  return true
+end
+
+local function with_db(url, db)
+  return (url:gsub("^(postgresql:///)[^?]*", "%1" .. db))
+end
+
+local function open_local(major, db, schema)
+  local srv, err = server.start { major = major }
+  if not srv then return nil, err end
+  local dev = new_dev(with_db(srv.url, db), schema)
+  dev.server = srv
+  dev.cleanup[#dev.cleanup + 1] = function() srv:stop() end
+  local ok, cerr = create_db(srv.url, db)
+  if not ok then
+    dev:close()
+    return nil, tostring(cerr)
+  end
+  return dev
+end
+
+local function open_docker(image, tag, db, schema)
+  local run = proc.run { argv = { "docker", "run", "-d", "--rm", "-e", "POSTGRES_PASSWORD=pass",
+                                  "-e", "POSTGRES_DB=" .. db, "-p", "127.0.0.1::5432", image .. ":" .. tag },
+                         timeout = 300 }
+  if not run or run.status ~= 0 then
+    return nil, "docker run failed: " .. (run and run.stderr or "")
+  end
+  local id = run.stdout:gsub("%s+$", "")
+  local dev = new_dev(nil, schema)
+  dev.cleanup[#dev.cleanup + 1] = function() proc.run { argv = { "docker", "rm", "-f", id }, timeout = 60 } end
+  local port = proc.run { argv = { "docker", "port", id, "5432/tcp" }, timeout = 30 }
+  local p = port and port.stdout:match(":(%d+)")
+  if not p then
+    dev:close()
+    return nil, "cannot find the port of container " .. id
+  end
+  dev.url = ("postgres://postgres:pass@127.0.0.1:%s/%s?sslmode=disable"):format(p, db)
+  local deadline = proc.now() + 60
+  while pg.ping(dev.url) ~= "ok" do
+    if proc.now() > deadline then
+      dev:close()
+      return nil, "the PostgreSQL container did not become ready within 60s"
+    end
+    proc.sleep(0.05)
+  end
+  return dev
+end
+
+--- devdb.open(url) -> dev | nil, message
+function M.open(url)
+  local schema = schema_of(url)
+  local scheme, rest = url:match("^([%w+]+)://(.*)$")
+  if scheme == "docker" then
+    local image, tag, db = rest:match("^([^/?]+)/([^/?]+)/?([^/?]*)")
+    if not image then
+      return nil, ("dev URL %s: expected docker://postgres/<version>[/<database>]"):format(url)
+    end
+    db = db ~= "" and db or "postgres"
+    if docker_answers() then return open_docker(image, tag, db, schema) end
+    local major = tonumber(tag:match("^(%d+)"))
+    if image ~= "postgres" or not major then
+      return nil, ("dev URL %s needs Docker (image %s:%s) and no Docker engine answers"):format(url, image, tag)
+    end
+    local bindir = server.find_binaries(major)
+    if not bindir then
+      return nil, ("dev URL %s: no Docker engine answers and PostgreSQL %d is not installed; run 'dbhost install' "
+        .. "(or install postgresql-%d), or use local://postgres for the installed version"):format(url, major, major)
+    end
+    return open_local(major, db, schema)
+  elseif scheme == "local" then
+    local what, major, db = rest:match("^([^/?]*)/?(%d*)/?([^/?]*)")
+    if what ~= "postgres" then
+      return nil, ("dev URL %s: expected local://postgres[/<major>][/<database>]"):format(url)
+    end
+    return open_local(tonumber(major), db ~= "" and db or "postgres", schema)
+  elseif scheme == "postgres" or scheme == "postgresql" then
+    local conninfo = target.split_search_path(url)
+    local name = ("dbhost_dev_%d_%d"):format(proc.pid(), math.random(1, 1e9))
+    local ok, err = create_db(conninfo, name)
+    if not ok then return nil, ("cannot create a scratch database on %s: %s"):format(pg.redact(url), tostring(err)) end
+    local scratch = conninfo:gsub("^(postgres[a-z]*://[^/?]*)/?[^?]*", "%1/" .. name)
+    local dev = new_dev(scratch, schema)
+    dev.cleanup[#dev.cleanup + 1] = function()
+      local conn = pg.connect(conninfo, { timeout = 10 })
+      if conn then
+        conn:exec("DROP DATABASE IF EXISTS " .. conn:escape_identifier(name) .. " WITH (FORCE)")
+        conn:close()
+      end
+    end
+    return dev
+  end
+  return nil, ("unsupported dev URL %s: use docker://postgres/<version>/dev, local://postgres or a postgres:// URL")
+    :format(pg.redact(url))
+end
+
+return M
