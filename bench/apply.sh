@@ -20,11 +20,13 @@ runs=${RUNS:-3}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dbhost-bench-apply.XXXXXX")
 sock=$(mktemp -d "${TMPDIR:-/tmp}/dbhost-bench-sock.XXXXXX")
+chmod 755 "$work" "$sock"   # the server may run as an unprivileged user
 cleanup() { bash "$root/tests/lib/pgserver.sh" stop "$work/data" "$sock" >/dev/null 2>&1 || true; rm -rf "$work" "$sock"; }
 trap cleanup EXIT
 bash "$root/tests/lib/pgserver.sh" start "$work/data" "$sock" >/dev/null
 admin="postgresql:///postgres?host=$sock&user=postgres"
 url_of() { echo "postgresql:///$1?host=$sock&user=postgres"; }
+export PGOPTIONS="-c client_min_messages=warning"
 newdb() { psql "$admin" -qAtX -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null; url_of "$1"; }
 
 "$dbhost" lua "$root/bench/lib/gen_migrations.lua" "$work/m" "$n"
@@ -60,14 +62,14 @@ apply_floor() { "$dbhost" lua "$root/bench/lib/floor_apply.lua" "$1" "$work/m"; 
 t_floor=$(best fresh apply_floor)
 t_dbhost=$(best fresh apply_dbhost)
 # sanity: dbhost applied everything
-url=$(url_of bench_apply)
-applied=$(psql "$url" -qAtX -c "SELECT count(*) FROM atlas_schema_revisions.atlas_schema_revisions WHERE applied = total")
+applied_url=$(url_of bench_apply)
+applied=$(psql "$applied_url" -qAtX -c "SELECT count(*) FROM atlas_schema_revisions.atlas_schema_revisions WHERE applied = total")
 [[ $applied == "$n" ]] || { echo "bench/apply.sh: dbhost applied $applied of $n files" >&2; exit 1; }
 
 # no-op re-run of the up-to-date database vs one connect + one query (both whole processes)
 noop() { "$dbhost" apply --dir "$work/m" --url "$1"; }
 cq() { "$dbhost" lua "$root/bench/lib/connect_query.lua" "$1"; }
-same() { echo "$url"; }
+same() { echo "$applied_url"; }
 t_noop=$(best same noop)
 t_cq=$(best same cq)
 

@@ -14,6 +14,7 @@
 **
 **   conn:exec(sql [, p1, ...])   -> res | nil, err, sqlstate
 **   conn:exec_all(sql)           -> { res, ... } | nil, err, sqlstate
+**                                   (err.statement_index: which statement failed)
 **   conn:query(sql [, p1, ...])  -> rows | nil, err, sqlstate      (res.rows)
 **       Without parameters sql may hold several statements (exec returns the last
 **       result); with parameters (nil = NULL, numbers and booleans as text) it is one
@@ -1012,6 +1013,9 @@ static int run_sql(lua_State *L, pg_conn *c, const char *sql, int first, int las
     ExecStatusType st = PQresultStatus(b->p);
     if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
       push_result_error(L, b->p, c->pg);
+      /* which statement of a multi-statement string failed (1-based) */
+      lua_pushinteger(L, i);
+      lua_setfield(L, -2, "statement_index");
       free_boxes(L, t);
       if (outcome == RUN_TIMED_OUT) {
         lua_getfield(L, -1, "sqlstate");

@@ -89,6 +89,20 @@ run "$DBHOST" apply --url "$url" --dir m2
 expect_rc 0; expect_out "1 migration, 2 statements"
 expect_eq "$(sql "$url" "SELECT string_agg(file, ',' ORDER BY file) FROM applied_log")" "1,2,3"
 
+# --- the error position inside a statement maps to the file's line and column ----
+mkdir -p mpos
+printf 'CREATE TABLE p (id int);\n\nSELECT id,\n       nope FROM p;\n' > mpos/1_pos.sql
+"$DBHOST" migrate hash --dir mpos >/dev/null
+run "$DBHOST" apply --url "$(newdb apply_pos)" --dir mpos
+expect_rc 1
+expect_err "failed at mpos/1_pos.sql:4:8"; expect_err 'column "nope" does not exist (SQLSTATE 42703)'
+# a deferred constraint fails at COMMIT: reported against the file
+printf 'CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (a_id int REFERENCES a DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO b VALUES (1);\n' > mpos/2_deferred.sql
+rm mpos/1_pos.sql
+"$DBHOST" migrate hash --dir mpos >/dev/null
+run "$DBHOST" apply --url "$(newdb apply_deferred)" --dir mpos
+expect_rc 1; expect_err "statement: COMMIT"; expect_err "SQLSTATE 23503"
+
 # --- all mode failure: everything rolled back ---------------------------------
 mkproject m3
 printf 'CREATE TABLE t3 (id int);\nSELECT 1/0;\n' > m3/3_posts.sql

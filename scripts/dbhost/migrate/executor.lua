@@ -214,9 +214,76 @@ end
 
 local function now_ns() return math.floor(proc.now() * 1e9) end
 
--- Run one file. In "file"/"all" mode the caller holds the transaction.
+-- Character offset (as PostgreSQL counts positions) of byte offset `bytes` in s.
+local function char_count(s, bytes)
+  return utf8.len(s, 1, bytes) or bytes
+end
+
+-- The text of a statement as it goes into a multi-statement query string:
+-- terminated, so that a trailing comment or a custom delimiter cannot join it
+-- with the next one.
+local function terminated(text)
+  if text:match(";%s*$") then return text end
+  return text .. "\n;"
+end
+
+-- "file" and "all" mode: the file's statements, its revision row and (in
+-- "file" mode) BEGIN and COMMIT go to the server as one query string, one
+-- round trip per file. The simple protocol stops at the first failing
+-- statement and says which one (err.statement_index), so the failure is
+-- located as precisely as with one round trip per statement.
+function Executor:execute_batched(file, rev, stmts, sums, applied, own_tx)
+  local parts, starts = {}, {}
+  local offset = 0
+  local function add(text)
+    parts[#parts + 1] = text
+    starts[#parts] = offset
+    offset = offset + #text + 1  -- joined with "\n"
+  end
+  if own_tx then add("BEGIN;") end
+  local first = #parts + 1
+  for i = applied + 1, #stmts do
+    self.log { kind = "stmt", file = file, stmt = stmts[i] }
+    add(terminated(stmts[i].text))
+    rev.partial_hashes[i] = sums[i]
+  end
+  rev.applied = #stmts
+  rev.partial_hashes = nil
+  rev.error, rev.error_stmt = nil, nil
+  rev.execution_time = 0
+  add(self.store:upsert_sql(rev) .. ";")
+  if own_tx then add("COMMIT;") end
+  local query = table.concat(parts, "\n")
+  local t0 = now_ns()
+  local res, err = self.conn:exec_all(query)
+  if res then return true end
+  -- map the failing part back to its statement
+  local idx = type(err) == "table" and err.statement_index or nil
+  local k = idx and (applied + idx - first + 1) or nil
+  local stmt
+  if k and k > applied and k <= #stmts then
+    stmt = stmts[k]
+    if type(err) == "table" and err.position then
+      local rel = err.position - char_count(query, starts[idx])
+      err.position = rel > 0 and rel or nil
+    end
+  else
+    -- the revision write or COMMIT failed (a deferred constraint, say)
+    stmt = { text = "COMMIT", line = stmts[#stmts] and stmts[#stmts].line or 1,
+             col = stmts[#stmts] and stmts[#stmts].col or 1 }
+    k = #stmts
+    if type(err) == "table" then err.position = nil end
+  end
+  rev.applied = math.max(applied, k - 1)
+  rev.error = tostring(type(err) == "table" and err.message or err)
+  rev.error_stmt = stmt.text
+  rev.execution_time = now_ns() - t0
+  return nil, { file = file, stmt = stmt, err = err, rev = rev }
+end
+
+-- Run one file (own_tx: "file" mode, the file's own transaction).
 -- Returns true, or nil and a failure table { file=, stmt=, err= }.
-function Executor:execute_file(file, mode, dry_run)
+function Executor:execute_file(file, mode, dry_run, own_tx)
   local stmts, serr = file:statements()
   if not stmts then fail("%s", serr) end
   local sums = file:statement_hashes()
@@ -238,29 +305,35 @@ function Executor:execute_file(file, mode, dry_run)
   end
   local t0 = now_ns()
   self.log { kind = "file", file = file, resume_at = applied, mode = mode }
-  if not dry_run then self.store:write(rev) end
-  for i = applied + 1, #stmts do
-    local stmt = stmts[i]
-    self.log { kind = "stmt", file = file, stmt = stmt }
-    if not dry_run then
-      local res, err = self.conn:exec(stmt.text)
-      if not res then
-        rev.error = tostring(err.message or err)
-        rev.error_stmt = stmt.text
-        rev.execution_time = now_ns() - t0
-        return nil, { file = file, stmt = stmt, err = err, rev = rev }
+  if mode ~= "none" and not dry_run then
+    local ok, failure = self:execute_batched(file, rev, stmts, sums, applied, own_tx)
+    if not ok then return nil, failure end
+  else
+    -- "none" mode (and dry runs): statement by statement, progress recorded after each
+    if not dry_run then self.store:write(rev) end
+    for i = applied + 1, #stmts do
+      local stmt = stmts[i]
+      self.log { kind = "stmt", file = file, stmt = stmt }
+      if not dry_run then
+        local res, err = self.conn:exec(stmt.text)
+        if not res then
+          rev.error = tostring(type(err) == "table" and err.message or err)
+          rev.error_stmt = stmt.text
+          rev.execution_time = now_ns() - t0
+          return nil, { file = file, stmt = stmt, err = err, rev = rev }
+        end
+        rev.applied = i
+        rev.partial_hashes[i] = sums[i]
+        rev.error, rev.error_stmt = nil, nil
+        self.store:write(rev)
       end
-      rev.applied = i
-      rev.partial_hashes[i] = sums[i]
-      rev.error, rev.error_stmt = nil, nil
-      if mode == "none" then self.store:write(rev) end
     end
+    rev.applied = #stmts
+    rev.partial_hashes = nil
+    rev.error, rev.error_stmt = nil, nil
+    rev.execution_time = now_ns() - t0
+    if not dry_run then self.store:write(rev) end
   end
-  rev.applied = #stmts
-  rev.partial_hashes = nil
-  rev.error, rev.error_stmt = nil, nil
-  rev.execution_time = now_ns() - t0
-  if not dry_run then self.store:write(rev) end
   self.revs_by_version[file.version] = rev
   self.log { kind = "file_done", file = file, seconds = (now_ns() - t0) / 1e9, statements = #stmts - applied }
   return true
@@ -307,8 +380,7 @@ function Executor:execute(plan, opts)
   for i, f in ipairs(plan.pending) do
     local mode = modes[i]
     local own_tx = mode == "file" and not dry
-    if own_tx then exec(conn, "BEGIN") end
-    local ok, failure = self:execute_file(f, mode, dry)
+    local ok, failure = self:execute_file(f, mode, dry, own_tx)
     if not ok then
       if own_tx or in_all then
         conn:exec("ROLLBACK")
@@ -318,7 +390,6 @@ function Executor:execute(plan, opts)
       result.failure = failure
       return result
     end
-    if own_tx then exec(conn, "COMMIT") end
     result.applied[#result.applied + 1] = f
   end
   if in_all then exec(conn, "COMMIT") end

@@ -92,21 +92,33 @@ function Store:read_all()
   return list
 end
 
---- store:write(rev): upsert; version, description and executed_at keep their first values
-function Store:write(rev)
+--- store:upsert_sql(rev) -> SQL text writing rev (values inlined as literals)
+-- version, description and executed_at keep their first values (Atlas's upsert).
+function Store:upsert_sql(rev)
+  local conn = self.conn
+  local function lit(v)
+    if v == nil then return "NULL" end
+    if math.type(v) == "integer" then return tostring(v) end
+    return conn:escape_literal(tostring(v))
+  end
   local partial = rev.partial_hashes and #rev.partial_hashes > 0 and json.encode(rev.partial_hashes) or nil
-  check(self.conn:exec(([[
+  return ([[
 INSERT INTO %s AS r (version, description, type, applied, total, executed_at, execution_time,
                      error, error_stmt, hash, partial_hashes, operator_version)
-VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8, $9, $10::jsonb, $11)
+VALUES (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s::jsonb, %s)
 ON CONFLICT (version) DO UPDATE SET
   type = EXCLUDED.type, applied = EXCLUDED.applied, total = EXCLUDED.total,
   execution_time = EXCLUDED.execution_time, error = EXCLUDED.error, error_stmt = EXCLUDED.error_stmt,
   hash = EXCLUDED.hash, partial_hashes = EXCLUDED.partial_hashes,
-  operator_version = EXCLUDED.operator_version]]):format(self.ident),
-    rev.version, rev.description or "", rev.type or M.EXECUTE, rev.applied or 0, rev.total or 0,
-    math.floor(rev.execution_time or 0), rev.error, rev.error_stmt, rev.hash or "", partial,
-    rev.operator_version or M.operator_version()))
+  operator_version = EXCLUDED.operator_version]]):format(self.ident,
+    lit(rev.version), lit(rev.description or ""), lit(rev.type or M.EXECUTE), lit(rev.applied or 0),
+    lit(rev.total or 0), lit(math.floor(rev.execution_time or 0)), lit(rev.error), lit(rev.error_stmt),
+    lit(rev.hash or ""), lit(partial), lit(rev.operator_version or M.operator_version()))
+end
+
+--- store:write(rev): upsert the revision
+function Store:write(rev)
+  check(self.conn:exec(self:upsert_sql(rev)))
 end
 
 --- store:delete(version)
