@@ -1,0 +1,2 @@
+SELECT 'x
+SELECT (1

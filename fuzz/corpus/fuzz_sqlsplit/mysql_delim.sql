@@ -1,0 +1,4 @@
+DELIMITER //
+CREATE x BEGIN a; END//
+DELIMITER ;
+SELECT 1; -- end
