@@ -29,6 +29,7 @@ url_of() { echo "postgresql:///$1?host=$sock&user=postgres"; }
 export PGOPTIONS="-c client_min_messages=warning"
 newdb() { psql "$admin" -qAtX -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null; url_of "$1"; }
 
+cd "$work"   # (migrate hash updates a cloud-formation.yaml in the working directory)
 "$dbhost" lua "$root/bench/lib/gen_migrations.lua" "$work/m" "$n"
 "$dbhost" migrate hash --dir "$work/m" >/dev/null
 stmts=$("$dbhost" lua /dev/stdin "$work/m" <<'LUA'
