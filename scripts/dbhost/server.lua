@@ -172,8 +172,9 @@ local function copy_tree(from, to)
   return true
 end
 
--- A process's start time (Linux /proc), used to tell a live owner from a reused pid.
-local function start_time(pid)
+--- server.start_time(pid) -> string: a process's start time (Linux /proc; "" elsewhere),
+-- used to tell a live owner from a reused pid.
+function M.start_time(pid)
   local stat = fs.read("/proc/" .. pid .. "/stat")
   if not stat then return "" end
   local after = stat:match("%) (.*)$")
@@ -190,7 +191,7 @@ local function owner_alive(text)
   local pid, started = (text or ""):match("^(%d+) (%S*)")
   pid = tonumber(pid)
   if not pid or not proc.alive(pid) then return false end
-  return started == "" or start_time(pid) == started
+  return started == "" or M.start_time(pid) == started
 end
 
 local function postmaster_pid(data_dir)
@@ -314,7 +315,9 @@ local function wait_ready(srv, timeout)
   end
 end
 
---- server.start{ major = N | nil, timeout = seconds } -> server | nil, message
+--- server.start{ major = N | nil, timeout = seconds, detached = bool } -> server | nil, message
+-- detached: the server keeps running after dbhost exits (no parent-death signal,
+-- no stop at exit); srv.pid is the postmaster, stopped with proc.kill(pid, "QUIT").
 function M.start(opts)
   opts = opts or {}
   local t0 = proc.now()
@@ -329,7 +332,7 @@ function M.start(opts)
   -- stopped at exit before its process handle is closed.
   local srv = { dir = dir, data_dir = dir .. "/data", socket_dir = dir, major = major,
                 bindir = bindir, user = user and user.name }
-  assert(fs.write(dir .. "/owner", ("%d %s\n"):format(proc.pid(), start_time(proc.pid()))))
+  assert(fs.write(dir .. "/owner", ("%d %s\n"):format(proc.pid(), M.start_time(proc.pid()))))
   local ok, err = true, nil
   if user then ok, err = fs.chown(dir, user.uid, user.gid) end
   if ok then ok, err, srv.warm = prepare_data_dir(bindir, major, user, srv.data_dir) end
@@ -341,7 +344,7 @@ function M.start(opts)
     argv = { bindir .. "/postgres", "-D", srv.data_dir, "-k", dir, "-c", "listen_addresses=" },
     user = user and user.uid or nil, cwd = "/",
     stdout = dir .. "/server.log", stderr = dir .. "/server.log",
-    death_signal = "QUIT",
+    death_signal = not opts.detached and "QUIT" or nil,
   }
   if not srv.process then
     Server.stop(srv)
@@ -359,6 +362,15 @@ function M.start(opts)
   end
   srv.url = ("postgresql:///postgres?host=%s&user=postgres"):format(dir)
   srv.started_in = proc.now() - t0
+  srv.pid = srv.process:pid()
+  if opts.detached then
+    -- the server outlives dbhost: its owner is the postmaster itself, so the
+    -- janitor removes the files only once the server is gone
+    assert(fs.write(dir .. "/owner", ("%d %s\n"):format(srv.pid, M.start_time(srv.pid))))
+    srv.stopped = true
+    srv.process:close()
+    srv.process = nil
+  end
   return srv
 end
 

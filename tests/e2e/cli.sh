@@ -105,7 +105,7 @@ return { summary = "x", run = function() io.stdout:write("spinning\n") io.stdout
 LUA
 "$DBHOST" spin >spin.out 2>spin.err &
 pid=$!
-for _ in $(seq 50); do grep -q spinning spin.out 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q spinning spin.out 2>/dev/null && break; sleep 0.05; done
 kill -INT "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 expect_eq "$rc" 130 "exit status after SIGINT"

@@ -48,8 +48,9 @@ pass
 # Ctrl-C: same
 "$DBHOST" lua start.lua hang >int.out 2>int.err &
 p=$!
-for _ in $(seq 100); do grep -q started_in int.out 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q started_in int.out 2>/dev/null && break; sleep 0.05; done
 dir=$(sed -n 's/^dir=//p' int.out); pid=$(sed -n 's/^pid=//p' int.out)
+[ -n "$dir" ] && [ -n "$pid" ] || fail "the server did not start: $(cat int.out int.err)"
 kill -INT "$p"; set +e; wait "$p"; rc=$?; set -e
 expect_eq "$rc" 130 "exit status after Ctrl-C"
 [ ! -e "$dir" ] || fail "instance dir left after Ctrl-C"
@@ -59,8 +60,9 @@ pass
 # kill -9: the postmaster dies with its parent (death signal); the next start sweeps the files
 "$DBHOST" lua start.lua hang >kill.out 2>&1 &
 p=$!
-for _ in $(seq 100); do grep -q started_in kill.out 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q started_in kill.out 2>/dev/null && break; sleep 0.05; done
 dir=$(sed -n 's/^dir=//p' kill.out); pid=$(sed -n 's/^pid=//p' kill.out)
+[ -n "$dir" ] && [ -n "$pid" ] || fail "the server did not start: $(cat kill.out)"
 kill -9 "$p"; wait "$p" 2>/dev/null || true
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$pid" 2>/dev/null && fail "postmaster survived kill -9 of dbhost"
