@@ -182,6 +182,11 @@ sql "$url" "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL); CRE
 run "$DBHOST" apply --url "$url" --dir m6 --baseline 2
 expect_rc 0; expect_out "1 migration"
 expect_eq "$(sql "$url" "SELECT version || ':' || type FROM $REV ORDER BY version")" "$(printf '2:1\n3:2')"
+url=$(newdb apply_allow_dirty)
+sql "$url" "CREATE TABLE legacy (id int)"
+run "$DBHOST" apply --url "$url" --dir m6 --allow-dirty
+expect_rc 0; expect_out "3 migrations"
+expect_eq "$(sql "$url" "SELECT count(*) FROM pg_tables WHERE tablename IN ('legacy', 'users', 'posts')")" "3"
 run "$DBHOST" apply --url "$(newdb apply_both)" --dir m6 --baseline 2 --allow-dirty
 expect_rc 1; expect_err "baseline and allow-dirty are mutually exclusive"
 
