@@ -52,6 +52,15 @@ expect_rc 0; expect_out "No migration files to execute"
 run "$DBHOST" status --url "$url" --dir m1
 expect_rc 0; expect_out "Migration Status: OK"; expect_out "Already at latest version"
 
+# --- on a terminal: progress per file; piped: one summary line (above) -----------
+if command -v script >/dev/null; then
+  url=$(newdb apply_tty)
+  tty_out=$(script -qec "'$DBHOST' apply --url '$url' --dir m1" /dev/null)
+  [[ "$tty_out" == *"[1/3] 1_users.sql ... ok"* && "$tty_out" == *"[3/3] 3_posts.sql ... ok"* ]] ||
+    fail "no progress on a terminal: $tty_out"
+  pass
+fi
+
 # --- json output, dry run, amount, to-version ------------------------------
 url=$(newdb apply_dry)
 run "$DBHOST" apply --url "$url" --dir m1 --dry-run
