@@ -1,0 +1,116 @@
+-- dbhost schema diff: the SQL that takes one schema to another, verified on a dev database.
+local errors = require "dbhost.errors"
+local pg = require "dbhost.pg"
+local source = require "dbhost.schema.source"
+local diff = require "dbhost.schema.diff"
+local model = require "dbhost.schema.model"
+local render = require "dbhost.schema.render"
+local inspect = require "dbhost.schema.inspect"
+
+-- Apply a plan on conn: one transaction, or statement by statement for txmode none.
+local function apply(conn, plan)
+  if not plan.txmode_none then assert(conn:exec("BEGIN")) end
+  for i, s in ipairs(plan.statements) do
+    local ok, err = conn:exec(s.sql)
+    if not ok then
+      if not plan.txmode_none then conn:exec("ROLLBACK") end
+      return nil, ("statement %d (%s) failed: %s"):format(i, s.comment or "", tostring(err))
+    end
+  end
+  if not plan.txmode_none then
+    local ok, err = conn:exec("COMMIT")
+    if not ok then return nil, "COMMIT failed: " .. tostring(err) end
+  end
+  return true
+end
+
+-- Verify: apply the plan to a copy of the current state, inspect, compare with the desired model.
+local function verify(plan, from_info, from, to, opts)
+  local conn, dev = from_info.conn, nil
+  if not conn then
+    -- a database source: recreate its schema on a dev database first
+    local text = assert(render.sql(from))
+    local ok
+    dev, ok = nil, nil
+    local devdb = require "dbhost.devdb"
+    local target = require "dbhost.migrate.target"
+    local err
+    dev, err = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL)
+    if not dev then return nil, "opening the dev database: " .. tostring(err) end
+    conn, err = pg.connect((target.split_search_path(dev.url)), { timeout = 30 })
+    if not conn then dev:close() return nil, "connecting to the dev database: " .. tostring(err) end
+    conn:exec("SET client_min_messages = warning")
+    ok, err = source.run_sql(conn, text, "(current schema)")
+    if not ok then conn:close() dev:close() return nil, "recreating the current schema: " .. err end
+  end
+  local function done(...)
+    if dev then conn:close() dev:close() end
+    return ...
+  end
+  local ok, err = apply(conn, plan)
+  if not ok then return done(nil, "applying the plan to a copy of the current state: " .. err) end
+  local after, ierr = inspect.inspect(conn, { schemas = opts.schemas })
+  if not after then return done(nil, "inspecting after the plan: " .. tostring(ierr)) end
+  local same, diffs = model.compare(after, to)
+  if not same then
+    return done(nil, "the plan does not reach the desired schema:\n  " .. table.concat(diffs, "\n  "))
+  end
+  return done(true)
+end
+
+return {
+  summary = "Print the SQL that takes one schema to another (verified on a dev database)",
+  usage = "dbhost schema diff --from SRC --to SRC [--dev-url URL] [--schema NAME ...] [--skip-verify]",
+  description = [[
+SRC is a database URL, file://schema.sql, file://DIR (its .sql files in name
+order) or dir://migrations (a migration directory, replayed). SQL sources run
+on a throwaway dev database (--dev-url, default local://postgres: a local
+server without Docker). The output is a migration file in Atlas's format:
+statements in dependency order, each after a "-- comment"; a file that adds
+enum values and uses them starts with "-- atlas:txmode none". Renames are not
+guessed: a renamed table or column shows as drop + add, and a note on stderr
+says how to turn it into a RENAME. Unless --skip-verify is given, the plan is
+applied to a copy of the current state and the result inspected again; it must
+equal the desired schema.]],
+  options = {
+    { "from", arg = "SRC", help = "the current state" },
+    { "to", arg = "SRC", help = "the desired state" },
+    { "dev-url", arg = "URL", help = "dev database for SQL sources and verification" },
+    { "schema", arg = "NAME", many = true, help = "only this schema (repeatable)" },
+    { "skip-verify", help = "do not apply the plan to a dev database to check it" },
+  },
+  run = function(opts)
+    if not opts.from or not opts.to then
+      errors.usage("schema diff needs --from and --to (see 'dbhost schema diff --help')")
+    end
+    local lopts = { dev_url = opts.dev_url, schemas = opts.schema, keep = not opts.skip_verify }
+    local from, finfo = source.load(opts.from, lopts)
+    if not from then errors.failed("%s", finfo) end
+    local to, terr = source.load(opts.to, { dev_url = opts.dev_url, schemas = opts.schema })
+    if not to then
+      if finfo.conn then finfo.conn:close() finfo.dev:close() end
+      errors.failed("%s", terr)
+    end
+    local plan, perr = diff.plan(from, to)
+    if not plan then errors.failed("%s", perr) end
+    local vok, verr = true, nil
+    if not opts.skip_verify and #plan.statements > 0 then
+      vok, verr = verify(plan, finfo, from, to, { dev_url = opts.dev_url, schemas = opts.schema })
+    end
+    if finfo.conn then finfo.conn:close() finfo.dev:close() end
+    if #plan.statements == 0 then
+      io.stdout:write("Schemas are synced, no changes to be made.\n")
+      return 0
+    end
+    io.stdout:write(diff.render(plan))
+    local seen = {}
+    for _, n in ipairs(plan.notes) do
+      if not seen[n] then
+        seen[n] = true
+        io.stderr:write("dbhost: note: ", n, "\n")
+      end
+    end
+    if not vok then errors.failed("verification failed: %s", verr) end
+    return 0
+  end,
+}

@@ -1,0 +1,492 @@
+--- dbhost.schema.inspect: a database's schema, read from the system catalogs,
+-- as a plain Lua model (see dbhost.schema.model for its shape).
+--
+--   local inspect = require "dbhost.schema.inspect"
+--   local m = assert(inspect.inspect(conn, { schemas = { "public" } }))
+--
+-- One batched query per object kind, never one per table: the cost is a fixed
+-- number of round trips whatever the size of the schema. Expressions (defaults,
+-- checks, index definitions, view bodies, function bodies) come from the
+-- server's own deparsers (pg_get_expr, pg_get_viewdef, ...) run with an empty
+-- search_path, so every name in them is schema-qualified and two databases
+-- holding the same schema yield the same text.
+local model = require "dbhost.schema.model"
+
+local M = {}
+
+-- Lists inside a row are joined with the ASCII unit separator (never in names).
+local SEP = "\31"
+
+local function split(s)
+  local out = {}
+  if s == nil or s == "" then return out end
+  for part in (s .. SEP):gmatch("(.-)" .. SEP) do out[#out + 1] = part end
+  return out
+end
+
+-- Objects that belong to an extension are the extension's, not the user's.
+local function not_ext(classid, oidcol)
+  return ("NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = '%s'::regclass "
+    .. "AND e.objid = %s AND e.deptype = 'e')"):format(classid, oidcol)
+end
+
+local acl_explode
+
+-- grants of an ACL column as "grantee PRIVILEGE[ WITH GRANT OPTION]" joined by SEP,
+-- without the owner's own entries; a NULL ACL is the type's default (acldefault).
+local ACL_DEFAULT = { f = "'PUBLIC EXECUTE'", T = "'PUBLIC USAGE'" }
+
+local function acl_expr(col, kind, owner)
+  -- a NULL ACL (the common case) is answered without calling aclexplode
+  return ("CASE WHEN %s IS NULL THEN %s ELSE "):format(col, ACL_DEFAULT[kind] or "NULL") .. acl_explode(col, kind, owner)
+    .. " END"
+end
+
+acl_explode = function(col, kind, owner)
+  return ("(SELECT string_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident("
+    .. "pg_catalog.pg_get_userbyid(a.grantee)) END || ' ' || a.privilege_type || CASE WHEN a.is_grantable "
+    .. "THEN ' WITH GRANT OPTION' ELSE '' END, E'\\x1f' ORDER BY 1) FROM pg_catalog.aclexplode("
+    .. "coalesce(%s, pg_catalog.acldefault('%s', %s))) a WHERE a.grantee <> %s)"):format(col, kind, owner, owner)
+end
+
+local function description(alias, catalog, oidcol, sub)
+  return ("LEFT JOIN pg_catalog.pg_description %s ON %s.objoid = %s AND %s.classoid = '%s'::regclass "
+    .. "AND %s.objsubid = %s"):format(alias, alias, oidcol, alias, catalog, alias, sub or "0")
+end
+
+local Q = {}
+
+Q.schemas = [[
+SELECT n.oid, n.nspname AS name, d.description AS comment, ]] .. acl_expr("n.nspacl", "n", "n.nspowner") .. [[ AS grants
+FROM pg_catalog.pg_namespace n
+]] .. description("d", "pg_namespace", "n.oid") .. [[
+
+WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' AND n.nspname <> 'atlas_schema_revisions'
+  AND ]] .. not_ext("pg_namespace", "n.oid")
+
+Q.extensions = [[
+SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version,
+  CASE WHEN d.description IS DISTINCT FROM av.comment THEN d.description END AS comment
+FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+LEFT JOIN pg_catalog.pg_available_extensions av ON av.name = e.extname
+]] .. description("d", "pg_extension", "e.oid") .. [[
+
+WHERE e.extname <> 'plpgsql']]
+
+Q.types = [[
+SELECT t.oid, n.nspname AS schema, t.typname AS name, t.typtype AS kind, d.description AS comment,
+  CASE WHEN t.typtype = 'e' THEN (SELECT string_agg(e.enumlabel, E'\x1f' ORDER BY e.enumsortorder)
+    FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid) END AS enum_values,
+  CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS base_type,
+  t.typnotnull AS notnull, t.typdefault AS "default",
+  CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN
+    (SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
+     FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+     WHERE co.oid = t.typcollation) END AS collation,
+  CASE WHEN t.typtype = 'c' THEN (SELECT string_agg(pg_catalog.quote_ident(a.attname) || ' '
+      || pg_catalog.format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation
+      THEN ' COLLATE ' || pg_catalog.quote_ident(acn.nspname) || '.' || pg_catalog.quote_ident(aco.collname) ELSE '' END,
+      E'\x1f' ORDER BY a.attnum)
+    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid
+    LEFT JOIN pg_catalog.pg_collation aco ON aco.oid = a.attcollation
+    LEFT JOIN pg_catalog.pg_namespace acn ON acn.oid = aco.collnamespace
+    WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END AS attributes,
+  ]] .. acl_expr("t.typacl", "T", "t.typowner") .. [[ AS grants
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
+LEFT JOIN pg_catalog.pg_class r ON r.oid = t.typrelid
+]] .. description("d", "pg_type", "t.oid") .. [[
+
+WHERE n.oid = ANY($1::oid[]) AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND r.relkind = 'c'))
+  AND ]] .. not_ext("pg_type", "t.oid")
+
+-- Relations: tables, partitioned tables, views, materialized views, sequences.
+Q.relations = [[
+SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relpersistence AS persistence,
+  c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls, array_to_string(c.reloptions, E'\x1f') AS options,
+  d.description AS comment,
+  CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
+  CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
+  (SELECT string_agg(pn.nspname || '.' || pc.relname, E'\x1f' ORDER BY i.inhseqno)
+     FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
+     JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid) AS parents,
+  CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef,
+  c.relispopulated AS populated,
+  pg_catalog.format_type(s.seqtypid, NULL) AS seq_type, s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
+  s.seqcache, s.seqcycle,
+  own.deptype AS owned_deptype, own_n.nspname || '.' || own_c.relname AS owned_table, own_a.attname AS owned_column,
+  ]] .. acl_expr("c.relacl", "r", "c.relowner") .. [[ AS grants
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
+LEFT JOIN pg_catalog.pg_depend own ON c.relkind = 'S' AND own.classid = 'pg_class'::regclass AND own.objid = c.oid
+  AND own.refclassid = 'pg_class'::regclass AND own.deptype IN ('a', 'i') AND own.refobjsubid > 0
+LEFT JOIN pg_catalog.pg_class own_c ON own_c.oid = own.refobjid
+LEFT JOIN pg_catalog.pg_namespace own_n ON own_n.oid = own_c.relnamespace
+LEFT JOIN pg_catalog.pg_attribute own_a ON own_a.attrelid = own.refobjid AND own_a.attnum = own.refobjsubid
+]] .. description("d", "pg_class", "c.oid") .. [[
+
+WHERE c.relnamespace = ANY($1::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+  AND ]] .. not_ext("pg_class", "c.oid")
+
+Q.columns = [[
+SELECT a.attrelid AS rel, a.attname AS name, a.attnum AS num,
+  pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+  a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS islocal,
+  pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS "default",
+  CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN
+    (SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
+     FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+     WHERE co.oid = a.attcollation) END AS collation,
+  d.description AS comment,
+  CASE WHEN a.attacl IS NOT NULL THEN ]] .. acl_expr("a.attacl", "c", "c.relowner") .. [[ END AS grants
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+]] .. description("d", "pg_class", "a.attrelid", "a.attnum") .. [[
+
+WHERE c.relnamespace = ANY($1::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped]]
+
+-- Table and domain constraints; constraints cloned onto partitions or
+-- inherited from a parent are the parent's and are left out.
+Q.constraints = [[
+SELECT co.oid, co.conname AS name, co.contype AS type, co.conrelid AS rel, co.contypid AS typ,
+  CASE WHEN co.contype IN ('p', 'u', 'x') THEN co.conindid END AS index_oid,
+  pg_catalog.pg_get_constraintdef(co.oid) AS def, co.convalidated AS validated, d.description AS comment,
+  CASE WHEN co.contype = 'f' THEN fn.nspname || '.' || fc.relname END AS ref_table
+FROM pg_catalog.pg_constraint co
+LEFT JOIN pg_catalog.pg_class fc ON fc.oid = co.confrelid
+LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
+]] .. description("d", "pg_constraint", "co.oid") .. [[
+
+WHERE co.connamespace = ANY($1::oid[]) AND co.contype IN ('p', 'u', 'c', 'f', 'x')
+  AND co.conislocal AND co.conparentid = 0]]
+
+-- Indexes that are not the implementation of a constraint, nor a partition's
+-- copy of a partitioned index.
+Q.indexes = [[
+SELECT i.indexrelid AS oid, ic.relname AS name, n.nspname AS schema, i.indrelid AS rel, pg_catalog.pg_get_indexdef(i.indexrelid) AS def,
+  d.description AS comment
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+]] .. description("d", "pg_class", "i.indexrelid") .. [[
+
+WHERE ic.relnamespace = ANY($1::oid[])
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid
+                  AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x'))
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
+  AND ]] .. not_ext("pg_class", "i.indexrelid")
+
+Q.functions = [[
+SELECT p.oid, n.nspname AS schema, p.proname AS name, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args,
+  pg_catalog.oidvectortypes(p.proargtypes) AS argtypes, p.prokind AS kind, pg_catalog.pg_get_functiondef(p.oid) AS def, pg_catalog.pg_get_function_result(p.oid) AS result,
+  l.lanname AS language, d.description AS comment,
+  ]] .. acl_expr("p.proacl", "f", "p.proowner") .. [[ AS grants
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+]] .. description("d", "pg_proc", "p.oid") .. [[
+
+WHERE p.pronamespace = ANY($1::oid[]) AND p.prokind IN ('f', 'p', 'w')
+  AND ]] .. not_ext("pg_proc", "p.oid")
+
+Q.triggers = [[
+SELECT t.oid, t.tgrelid AS rel, t.tgname AS name, pg_catalog.pg_get_triggerdef(t.oid) AS def, t.tgenabled AS enabled,
+  d.description AS comment
+FROM pg_catalog.pg_trigger t
+JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+]] .. description("d", "pg_trigger", "t.oid") .. [[
+
+WHERE c.relnamespace = ANY($1::oid[]) AND NOT t.tgisinternal]]
+
+Q.policies = [[
+SELECT p.oid, p.polrelid AS rel, p.polname AS name, p.polcmd AS cmd, p.polpermissive AS permissive,
+  (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r)) END,
+     E'\x1f' ORDER BY 1) FROM unnest(p.polroles) r) AS roles,
+  pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,
+  pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS with_check, d.description AS comment
+FROM pg_catalog.pg_policy p
+JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+]] .. description("d", "pg_policy", "p.oid") .. [[
+
+WHERE c.relnamespace = ANY($1::oid[])]]
+
+-- Dependencies between user objects. Only normal ('n') dependencies matter here
+-- (a view on a column, a foreign key on a table, a default on a function, ...):
+-- automatic and internal ones are the server's own bookkeeping. A view's rule
+-- and a column default are reported as their relation (and column); the oids are
+-- turned into model keys in Lua with the maps the other queries filled.
+Q.deps = [[
+SELECT d.classid::regclass::text AS class, coalesce(r.ev_class, ad.adrelid, d.objid) AS obj, ad.adnum AS objcol,
+  d.refclassid::regclass::text AS refclass, d.refobjid AS ref, d.refobjsubid AS refcol
+FROM pg_catalog.pg_depend d
+LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+WHERE d.deptype = 'n' AND d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass,
+    'pg_type'::regclass, 'pg_proc'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
+  AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)]]
+
+-- The catalog queries, for diagnostics (EXPLAIN) and benchmarks.
+M.queries = Q
+
+local function bool(v) return v == "t" end
+
+local function exec(conn, sql, ...)
+  local res, err, code = conn:exec(sql, ...)
+  if not res then return nil, err, code end
+  return res.rows
+end
+
+-- The schemas to inspect: { oid = name } and the oid array literal.
+local function pick_schemas(conn, opts, m)
+  local rows, err, code = exec(conn, Q.schemas)
+  if not rows then return nil, err, code end
+  local want
+  if opts.schemas then
+    want = {}
+    for _, s in ipairs(opts.schemas) do want[s] = true end
+  end
+  local oids = {}
+  for _, r in ipairs(rows) do
+    if not want or want[r.name] then
+      m.schemas[r.name] = { name = r.name, comment = r.comment, grants = split(r.grants) }
+      oids[#oids + 1] = r.oid
+    end
+  end
+  return "{" .. table.concat(oids, ",") .. "}"
+end
+
+local function parse_options(s)
+  return split(s)
+end
+
+-- Run every catalog query and build the model. The caller's search_path is
+-- emptied for the duration (names then come back qualified) and restored.
+local function build(conn, opts, m, relname)
+  local oids, err, code = pick_schemas(conn, opts, m)
+  if not oids then return nil, err, code end
+  local wanted_schema = m.schemas
+
+  local rows
+  rows, err, code = exec(conn, Q.extensions)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    if not opts.schemas or wanted_schema[r.schema] then
+      m.extensions[r.name] = { name = r.name, schema = r.schema, version = r.version, comment = r.comment }
+    end
+  end
+
+  local type_by_oid = {}
+  local keys = { pg_class = {}, pg_type = {}, pg_proc = {}, pg_constraint = {}, pg_trigger = {}, pg_policy = {} }
+  local colname = {}
+  rows, err, code = exec(conn, Q.types, oids)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    local key = r.schema .. "." .. r.name
+    local t = { schema = r.schema, name = r.name, comment = r.comment, grants = split(r.grants) }
+    if r.kind == "e" then
+      t.kind = "enum"
+      t.values = split(r.enum_values)
+    elseif r.kind == "d" then
+      t.kind = "domain"
+      t.base_type = r.base_type
+      t.notnull = bool(r.notnull)
+      t.default = r.default
+      t.collation = r.collation
+      t.checks = {}
+    else
+      t.kind = "composite"
+      t.attributes = split(r.attributes)
+    end
+    m.types[key] = t
+    type_by_oid[r.oid] = t
+    keys.pg_type[r.oid] = "type:" .. key
+  end
+
+  rows, err, code = exec(conn, Q.relations, oids)
+  if not rows then return nil, err, code end
+  local identity_of = {}
+  for _, r in ipairs(rows) do
+    local key = r.schema .. "." .. r.name
+    relname[r.oid] = key
+    keys.pg_class[r.oid] = ((r.kind == "r" or r.kind == "p") and "table:" or (r.kind == "S") and "sequence:"
+      or "view:") .. key
+    if r.kind == "r" or r.kind == "p" then
+      m.tables[key] = {
+        schema = r.schema, name = r.name, partitioned = r.kind == "p", unlogged = r.persistence == "u",
+        rls = bool(r.rls), force_rls = bool(r.force_rls), options = parse_options(r.options),
+        comment = r.comment, partition_key = r.partition_key, partition_bound = r.partition_bound,
+        parents = split(r.parents), columns = {}, constraints = {}, triggers = {}, policies = {},
+        grants = split(r.grants),
+      }
+      if r.partition_bound then
+        m.tables[key].partition_of = m.tables[key].parents[1]
+        m.tables[key].parents = {}
+      end
+    elseif r.kind == "v" or r.kind == "m" then
+      m.views[key] = { schema = r.schema, name = r.name, materialized = r.kind == "m", def = r.viewdef,
+                       options = parse_options(r.options), comment = r.comment, grants = split(r.grants),
+                       columns = {}, triggers = {},
+                       populated = r.kind == "m" and bool(r.populated) or nil }
+    elseif r.kind == "S" then
+      local seq = { schema = r.schema, name = r.name, type = r.seq_type, start = r.seqstart,
+                    increment = r.seqincrement, min = r.seqmin, max = r.seqmax, cache = r.seqcache,
+                    cycle = bool(r.seqcycle), comment = r.comment, grants = split(r.grants) }
+      if r.owned_deptype == "i" then
+        identity_of[r.owned_table .. "\0" .. r.owned_column] = seq
+      else
+        if r.owned_table then seq.owned_by = r.owned_table .. "." .. r.owned_column end
+        m.sequences[key] = seq
+      end
+    end
+  end
+
+  rows, err, code = exec(conn, Q.columns, oids)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    local key = relname[r.rel]
+    local t = m.tables[key]
+    colname[r.rel .. ":" .. r.num] = r.name
+    if t then
+      local col = { name = r.name, type = r.type, notnull = bool(r.notnull), collation = r.collation,
+                    comment = r.comment, grants = split(r.grants), _inherited = not bool(r.islocal) or nil, _order = tonumber(r.num) }
+      if r.generated == "s" then
+        col.generated = r.default
+      else
+        col.default = r.default
+      end
+      if r.identity == "a" or r.identity == "d" then
+        local seq = identity_of[key .. "\0" .. r.name] or {}
+        col.identity = { always = r.identity == "a", sequence = seq.schema and (seq.schema .. "." .. seq.name),
+                         start = seq.start, increment = seq.increment,
+                         min = seq.min, max = seq.max, cache = seq.cache, cycle = seq.cycle }
+      end
+      t.columns[r.name] = col
+    elseif m.views[key] then
+      -- view columns are the view body's; only their comments are the user's own
+      if r.comment then m.views[key].columns[r.name] = { name = r.name, comment = r.comment } end
+    end
+  end
+
+  rows, err, code = exec(conn, Q.constraints, oids)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    local c = { name = r.name, type = r.type, def = r.def, comment = r.comment,
+                ref_table = r.ref_table }
+    if r.rel ~= "0" then
+      local t = m.tables[relname[r.rel]]
+      if t then
+        t.constraints[r.name] = c
+        keys.pg_constraint[r.oid] = "constraint:" .. relname[r.rel] .. "." .. r.name
+        if r.index_oid then keys.pg_class[r.index_oid] = "index:" .. t.schema .. "." .. r.name end
+      end
+    else
+      local ty = type_by_oid[r.typ]
+      if ty and ty.checks then
+        ty.checks[r.name] = c
+        keys.pg_constraint[r.oid] = keys.pg_type[r.typ]
+      end
+    end
+  end
+
+  rows, err, code = exec(conn, Q.indexes, oids)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    keys.pg_class[r.oid] = "index:" .. r.schema .. "." .. r.name
+    m.indexes[r.schema .. "." .. r.name] = { schema = r.schema, name = r.name, table = relname[r.rel],
+                                             def = r.def, comment = r.comment }
+  end
+
+  rows, err, code = exec(conn, Q.functions, oids)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    local key = r.schema .. "." .. r.name .. "(" .. r.argtypes .. ")"
+    keys.pg_proc[r.oid] = "function:" .. key
+    m.functions[key] = { schema = r.schema, name = r.name, args = r.args,
+                         kind = r.kind == "p" and "procedure" or "function", def = r.def,
+                         result = r.result, language = r.language, comment = r.comment,
+                         grants = split(r.grants) }
+  end
+
+  local q_triggers = Q.triggers
+  if m.server_version >= 130000 then q_triggers = q_triggers .. " AND t.tgparentid = 0" end
+  rows, err, code = exec(conn, q_triggers, oids)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    local owner = m.tables[relname[r.rel]] or m.views[relname[r.rel]]
+    if owner then
+      keys.pg_trigger[r.oid] = "trigger:" .. relname[r.rel] .. "." .. r.name
+      owner.triggers[r.name] = { name = r.name, def = r.def, enabled = r.enabled, comment = r.comment }
+    end
+  end
+
+  rows, err, code = exec(conn, Q.policies, oids)
+  if not rows then return nil, err, code end
+  local cmds = { r = "SELECT", a = "INSERT", w = "UPDATE", d = "DELETE", ["*"] = "ALL" }
+  for _, r in ipairs(rows) do
+    local t = m.tables[relname[r.rel]]
+    if t then
+      keys.pg_policy[r.oid] = "policy:" .. relname[r.rel] .. "." .. r.name
+      t.policies[r.name] = { name = r.name, command = cmds[r.cmd], permissive = bool(r.permissive),
+                             roles = split(r.roles), using = r.qual, with_check = r.with_check,
+                             comment = r.comment }
+    end
+  end
+
+  rows, err, code = exec(conn, Q.deps)
+  if not rows then return nil, err, code end
+  local seen = {}
+  for _, r in ipairs(rows) do
+    local from
+    if r.class == "pg_rewrite" then
+      from = keys.pg_class[r.obj]
+    elseif r.class == "pg_attrdef" then
+      local rel = relname[r.obj]
+      local col = colname[r.obj .. ":" .. r.objcol]
+      if rel and col then
+        local c = m.tables[rel] and m.tables[rel].columns[col]
+        from = (c and c.generated and "generated:" or "default:") .. rel .. "." .. col
+      end
+    else
+      from = keys[r.class] and keys[r.class][r.obj]
+    end
+    local to = keys[r.refclass] and keys[r.refclass][r.ref]
+    if from and to and from ~= to then
+      local col = r.refclass == "pg_class" and r.refcol ~= "0" and colname[r.ref .. ":" .. r.refcol] or nil
+      local id = from .. "\0" .. to .. "\0" .. (col or "")
+      if not seen[id] then
+        seen[id] = true
+        m.deps[#m.deps + 1] = { from = from, to = to, col = col }
+      end
+    end
+  end
+  return m
+end
+
+--- inspect.inspect(conn [, opts]) -> model | nil, message, sqlstate
+-- opts.schemas = { "public", ... } limits the inspection to those schemas.
+function M.inspect(conn, opts)
+  opts = opts or {}
+  local m = model.new()
+  local saved, err, code = exec(conn, "SELECT pg_catalog.current_setting('search_path') AS sp, "
+    .. "pg_catalog.current_setting('server_version_num') AS v")
+  if not saved then return nil, err, code end
+  m.server_version = tonumber(saved[1].v)
+  local set, serr, scode = exec(conn, "SELECT pg_catalog.set_config('search_path', '', false)")
+  if not set then return nil, serr, scode end
+  local relname = {}  -- relation oid -> qualified name
+  local ok, res, rerr, rcode = pcall(function()
+    local r, e, c = build(conn, opts, m, relname)
+    return r, e, c
+  end)
+  exec(conn, "SELECT pg_catalog.set_config('search_path', $1, false)", saved[1].sp)
+  if not ok then error(res, 0) end
+  if not res then return nil, rerr, rcode end
+  model.normalise(m)
+  return m
+end
+
+return M

@@ -1,0 +1,148 @@
+--- dbhost.schema.source: a schema model from where a schema is described.
+--
+--   local source = require "dbhost.schema.source"
+--   local m, info = assert(source.load("file://schema.sql", { dev_url = "local://postgres" }))
+--
+-- Sources:
+--   postgres://... / postgresql://...  a database, inspected directly (a
+--                                      `search_path=` parameter limits it to that schema)
+--   file://PATH.sql                    SQL run on a throwaway dev database
+--   file://DIR                         every *.sql file of DIR, in byte order of name
+--   dir://DIR                          a migration directory, replayed file by file
+-- SQL is executed statement by statement (split by dbhost.sql), so an error
+-- names FILE:LINE:COL and the SQLSTATE.
+--
+-- opts: dev_url (default "local://postgres"), schemas (list), keep = true to
+-- get info.dev and info.conn back open (the caller closes them; the diff
+-- command applies its plan there to verify it).
+local fs = require "dbhost.fs"
+local pg = require "dbhost.pg"
+local sql = require "dbhost.sql"
+local devdb = require "dbhost.devdb"
+local target = require "dbhost.migrate.target"
+local migrate_dir = require "dbhost.migrate.dir"
+local inspect = require "dbhost.schema.inspect"
+
+local M = {}
+
+M.DEFAULT_DEV_URL = "local://postgres"
+
+local function message(err)
+  if type(err) == "table" then return err.message or tostring(err) end
+  return tostring(err)
+end
+
+--- source.run_sql(conn, text, name) -> true | nil, "name:line:col: message (SQLSTATE x)", sqlstate
+function M.run_sql(conn, text, name)
+  local stmts, err = sql.split(text, name)
+  if not stmts then return nil, tostring(err), "EFORMAT" end
+  for _, s in ipairs(stmts) do
+    local ok, e, code = conn:exec(s.text)
+    if not ok then
+      local msg = message(e)
+      if type(e) == "table" and e.position then
+        -- the server's position is a character offset into the statement: find its line
+        local before = s.text:sub(1, e.position - 1)
+        local line = s.line
+        local col = s.col
+        for nl in before:gmatch("\n") do line = line + 1 end
+        if before:find("\n") then col = #before:match("[^\n]*$") + 1 else col = col + #before end
+        return nil, ("%s:%d:%d: %s (SQLSTATE %s)"):format(name, line, col, msg, code or "?"), code
+      end
+      return nil, ("%s:%d:%d: %s (SQLSTATE %s)"):format(name, s.line, s.col, msg, code or "?"), code
+    end
+  end
+  return true
+end
+
+-- The .sql files a file:// source names, in byte order.
+local function sql_files(path)
+  local st = fs.stat(path)
+  if not st then return nil, ("schema source %s: no such file or directory"):format(path) end
+  if st.type ~= "directory" and st.type ~= "dir" then return { path } end
+  local names = fs.list(path) or {}
+  table.sort(names)
+  local out = {}
+  for _, n in ipairs(names) do
+    if n:match("%.sql$") then out[#out + 1] = path .. "/" .. n end
+  end
+  if #out == 0 then return nil, ("schema source %s: the directory has no .sql files"):format(path) end
+  return out
+end
+
+local function open_dev(opts)
+  local dev, err = devdb.open(opts.dev_url or M.DEFAULT_DEV_URL)
+  if not dev then return nil, "opening the dev database: " .. tostring(err) end
+  local conninfo = target.split_search_path(dev.url)
+  local conn, cerr = pg.connect(conninfo, { timeout = 30 })
+  if not conn then
+    dev:close()
+    return nil, "connecting to the dev database: " .. message(cerr)
+  end
+  conn:exec("SET client_min_messages = warning")
+  return dev, conn
+end
+
+-- Run a list of { name, text } scripts on a fresh dev database and inspect it.
+local function load_scripts(scripts, opts, info)
+  local dev, conn = open_dev(opts)
+  if not dev then return nil, conn end
+  local function fail(msg)
+    conn:close()
+    dev:close()
+    return nil, msg
+  end
+  for _, s in ipairs(scripts) do
+    local ok, err = M.run_sql(conn, s.text, s.name)
+    if not ok then return fail(err) end
+  end
+  local schemas = opts.schemas or (dev.schema and { dev.schema }) or nil
+  local m, err = inspect.inspect(conn, { schemas = schemas })
+  if not m then return fail("inspecting the dev database: " .. message(err)) end
+  if opts.keep then
+    info.dev, info.conn = dev, conn
+  else
+    conn:close()
+    dev:close()
+  end
+  return m, info
+end
+
+--- source.load(src, opts) -> model, info | nil, message
+-- info = { kind = "database"|"file"|"dir", files = {...}, dev =, conn = (opts.keep) }
+function M.load(src, opts)
+  opts = opts or {}
+  if src:match("^postgres[a-z]*://") then
+    local conninfo, schema = target.split_search_path(src)
+    local conn, err = pg.connect(conninfo, { timeout = 30 })
+    if not conn then return nil, ("cannot connect to %s: %s"):format(pg.redact(src), message(err)) end
+    local schemas = opts.schemas or (schema and { schema }) or nil
+    local m, ierr = inspect.inspect(conn, { schemas = schemas })
+    conn:close()
+    if not m then return nil, ("inspecting %s: %s"):format(pg.redact(src), message(ierr)) end
+    return m, { kind = "database", url = pg.redact(src) }
+  end
+  local path = src:match("^file://(.*)$")
+  if path then
+    local files, err = sql_files(path)
+    if not files then return nil, err end
+    local scripts = {}
+    for i, f in ipairs(files) do
+      local text, rerr = fs.read(f)
+      if not text then return nil, ("reading %s: %s"):format(f, tostring(rerr)) end
+      scripts[i] = { name = f, text = text }
+    end
+    return load_scripts(scripts, opts, { kind = "file", files = files })
+  end
+  path = src:match("^dir://(.*)$")
+  if path then
+    local d, err = migrate_dir.open(path)
+    if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)) end
+    local scripts = {}
+    for i, f in ipairs(d.files) do scripts[i] = { name = f.path, text = f:text() } end
+    return load_scripts(scripts, opts, { kind = "dir", files = d.files })
+  end
+  return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(src)
+end
+
+return M

@@ -1,0 +1,167 @@
+-- schema_diff_pg_spec.lua: inspect -> render -> load round trips, plans verified by applying
+-- them, the schema commands, and the batching rule (a fixed number of catalog queries).
+-- Needs DBHOST_TEST_DATABASE_URL (scratch databases are made on that server).
+local helper = require "helper"
+local fs = require "dbhost.fs"
+local pg = require "dbhost.pg"
+local proc = require "dbhost.proc"
+local json = require "dbhost.json"
+local model = require "dbhost.schema.model"
+local diff = require "dbhost.schema.diff"
+local inspect = require "dbhost.schema.inspect"
+local render = require "dbhost.schema.render"
+local source = require "dbhost.schema.source"
+
+local URL = assert(os.getenv("DBHOST_TEST_DATABASE_URL"), "DBHOST_TEST_DATABASE_URL is not set")
+
+local RICH = [[
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+CREATE TYPE pair AS (a integer, b text COLLATE "C");
+CREATE SCHEMA app;
+COMMENT ON SCHEMA app IS 'application';
+CREATE SEQUENCE app.counter START 10 INCREMENT 5;
+CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email citext NOT NULL UNIQUE,
+  name text COLLATE "C" DEFAULT 'x', m mood DEFAULT 'ok', age posint,
+  full_name text GENERATED ALWAYS AS (name || '!') STORED, CHECK (length(name) > 0));
+COMMENT ON TABLE users IS 'the users';
+COMMENT ON COLUMN users.email IS 'mail';
+CREATE TABLE posts (id serial PRIMARY KEY, user_id bigint REFERENCES users(id) ON DELETE CASCADE
+  DEFERRABLE INITIALLY DEFERRED, body text, tags text[], created timestamptz DEFAULT now());
+CREATE INDEX posts_user ON posts (user_id) INCLUDE (body) WHERE body IS NOT NULL;
+CREATE UNIQUE INDEX posts_lower ON posts (lower(body)) NULLS NOT DISTINCT;
+CREATE TABLE events (id int, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE INDEX events_at ON events (at);
+CREATE TABLE base (a int);
+CREATE TABLE child (b int) INHERITS (base);
+CREATE TABLE rooms (id int, during tstzrange, EXCLUDE USING gist (id WITH =, during WITH &&));
+ALTER TABLE posts ADD CONSTRAINT body_len CHECK (length(body) < 1000) NOT VALID;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.created := now(); RETURN NEW; END $$;
+CREATE TRIGGER posts_touch BEFORE UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
+CREATE PROCEDURE noop() LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE VIEW user_posts AS SELECT u.id, u.email, p.body FROM users u JOIN posts p ON p.user_id = u.id;
+CREATE VIEW v2 AS SELECT id FROM user_posts WHERE id > 1 WITH CHECK OPTION;
+CREATE MATERIALIZED VIEW post_counts AS SELECT user_id, count(*) FROM posts GROUP BY user_id;
+CREATE UNIQUE INDEX post_counts_uid ON post_counts (user_id);
+ALTER TABLE posts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON posts FOR SELECT TO PUBLIC USING (user_id = 1);
+GRANT SELECT ON users TO PUBLIC;
+REVOKE EXECUTE ON FUNCTION add(int, int) FROM PUBLIC;
+]]
+
+-- RICH with a column renamed, a type widened, an enum value inserted and used by a default, a view changed.
+local CHANGED = RICH:gsub("name text COLLATE \"C\" DEFAULT 'x'", "nick text DEFAULT 'meh'")
+  :gsub("%(name %|%|", "(nick ||"):gsub("length%(name%)", "length(nick)")
+  :gsub("'sad', 'ok', 'happy'", "'sad', 'meh', 'ok', 'happy'"):gsub("m mood DEFAULT 'ok'", "m mood DEFAULT 'meh'")
+  :gsub("body text,", "body varchar(200),"):gsub("u.email, p.body FROM", "u.email, p.body, u.nick FROM")
+
+local tmp
+setup(function() tmp = assert(fs.mkdtemp("dbhost-schema-spec.", os.getenv("TMPDIR") or "/tmp")) end)
+teardown(function() if tmp then fs.rmtree(tmp) end end)
+
+local function write(name, text)
+  local path = tmp .. "/" .. name
+  assert(fs.write(path, text))
+  return path
+end
+
+local function apply(conn, plan)
+  for _, s in ipairs(plan.statements) do
+    local ok, err = conn:exec(s.sql)
+    assert(ok, tostring(err) .. "\n" .. s.sql)
+  end
+end
+
+describe("schema engine on PostgreSQL", function()
+  it("renders SQL that recreates the inspected schema", function()
+    local m = assert(source.load("file://" .. write("rich.sql", RICH), { dev_url = URL }))
+    assert.truthy(m.tables["public.users"].columns.id.identity)
+    assert.equal("public.events", m.tables["public.events_2024"].partition_of)
+    assert.same({ "public.base" }, m.tables["public.child"].parents)
+    assert.equal("x", m.tables["public.rooms"].constraints.rooms_id_during_excl.type)
+    assert.equal("public.posts.id", m.sequences["public.posts_id_seq"].owned_by)
+    assert.truthy(m.views["public.post_counts"].materialized)
+    assert.equal("procedure", m.functions["public.noop()"].kind)
+    local text = assert(render.sql(m))
+    local again = assert(source.load("file://" .. write("rendered.sql", text), { dev_url = URL }))
+    local same, d = model.compare(again, m)
+    assert(same, table.concat(d or {}, "\n"))
+  end)
+
+  it("plans a change that, applied, reaches the desired schema", function()
+    local from, info = assert(source.load("file://" .. write("a.sql", RICH), { dev_url = URL, keep = true }))
+    local to = assert(source.load("file://" .. write("b.sql", CHANGED), { dev_url = URL }))
+    local plan = assert(diff.plan(from, to))
+    assert.is_true(plan.txmode_none)          -- 'meh' is added and used by a default
+    local hint = false
+    for _, s in ipairs(plan.statements) do hint = hint or s.rename_hint ~= nil end
+    assert.is_true(hint)
+    local ok, err = pcall(apply, info.conn, plan)
+    local after = ok and inspect.inspect(info.conn)
+    info.conn:close()
+    info.dev:close()
+    assert(ok, err)
+    local same, d = model.compare(after, to)
+    assert(same, table.concat(d or {}, "\n"))
+    assert.equal(0, #assert(diff.plan(after, to)).statements)
+  end)
+
+  it("inspects with a fixed number of queries, whatever the number of tables", function()
+    local function count_queries(ntables)
+      local text = {}
+      for i = 1, ntables do
+        text[#text + 1] = ("CREATE TABLE t%d (id int PRIMARY KEY, v text); CREATE INDEX t%d_v ON t%d (v);"):format(i, i, i)
+      end
+      local _, info = assert(source.load("file://" .. write("n" .. ntables .. ".sql", table.concat(text, "\n")),
+        { dev_url = URL, keep = true }))
+      local n = 0
+      local proxy = setmetatable({}, { __index = function(_, k)
+        return function(_, ...)
+          if k == "exec" then n = n + 1 end
+          return info.conn[k](info.conn, ...)
+        end
+      end })
+      local m = inspect.inspect(proxy)
+      info.conn:close()
+      info.dev:close()
+      return n, m
+    end
+    local n1, m1 = count_queries(1)
+    local n40, m40 = count_queries(40)
+    assert.equal(1, model.count(m1).tables)
+    assert.equal(40, model.count(m40).tables)
+    assert.equal(n1, n40)
+  end)
+
+  it("names file, line, column and SQLSTATE of a failing source statement", function()
+    local path = write("bad.sql", "CREATE TABLE ok (id int);\n\nCREATE TABLE bad (id nosuchtype);\n")
+    local m, err = source.load("file://" .. path, { dev_url = URL })
+    assert.is_nil(m)
+    assert.matches(path .. ":3:22: type \"nosuchtype\" does not exist (SQLSTATE 42704)", err, 1, true)
+  end)
+
+  it("runs schema diff and schema inspect as commands", function()
+    local a, b = write("ca.sql", RICH), write("cb.sql", CHANGED)
+    local r = assert(proc.run { argv = { helper.dbhost, "schema", "diff", "--from", "file://" .. a,
+      "--to", "file://" .. b, "--dev-url", URL }, timeout = 120 })
+    assert.equal(0, r.status, r.stderr)
+    assert.matches("^%-%- atlas:txmode none\n\n", r.stdout)
+    assert.matches("ALTER TYPE public.mood ADD VALUE 'meh' AFTER 'sad';", r.stdout, 1, true)
+    assert.matches("RENAME COLUMN name TO nick", r.stderr, 1, true)
+    r = assert(proc.run { argv = { helper.dbhost, "schema", "diff", "--from", "file://" .. a,
+      "--to", "file://" .. a, "--dev-url", URL }, timeout = 120 })
+    assert.equal(0, r.status, r.stderr)
+    assert.equal("Schemas are synced, no changes to be made.\n", r.stdout)
+    r = assert(proc.run { argv = { helper.dbhost, "schema", "inspect", "--url", "file://" .. a,
+      "--dev-url", URL, "--format", "json" }, timeout = 120 })
+    assert.equal(0, r.status, r.stderr)
+    local doc = assert(json.decode(r.stdout))
+    assert.equal("citext", doc.extensions.citext.name)
+    r = assert(proc.run { argv = { helper.dbhost, "schema", "diff", "--from", "file://" .. a }, timeout = 30 })
+    assert.equal(2, r.status)
+  end)
+end)

@@ -1,0 +1,5 @@
+-- Standalone sequences with every option are created.
+-- ==== after ====
+CREATE SEQUENCE plain_seq;
+CREATE SEQUENCE odd_seq AS integer INCREMENT BY 2 MINVALUE 1 MAXVALUE 999 START WITH 3 CACHE 10 CYCLE;
+CREATE SEQUENCE down_seq INCREMENT BY -1 MINVALUE -1000 MAXVALUE -1 START WITH -1 NO CYCLE;

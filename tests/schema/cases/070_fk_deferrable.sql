@@ -1,0 +1,12 @@
+-- Foreign keys switch between NOT DEFERRABLE, DEFERRABLE and INITIALLY DEFERRED.
+CREATE TABLE a (id integer PRIMARY KEY);
+CREATE TABLE b (id integer PRIMARY KEY,
+  x integer CONSTRAINT b_x_fk REFERENCES a (id),
+  y integer CONSTRAINT b_y_fk REFERENCES a (id) DEFERRABLE INITIALLY DEFERRED,
+  z integer CONSTRAINT b_z_fk REFERENCES a (id) DEFERRABLE);
+-- ==== after ====
+CREATE TABLE a (id integer PRIMARY KEY);
+CREATE TABLE b (id integer PRIMARY KEY,
+  x integer CONSTRAINT b_x_fk REFERENCES a (id) DEFERRABLE INITIALLY DEFERRED,
+  y integer CONSTRAINT b_y_fk REFERENCES a (id),
+  z integer CONSTRAINT b_z_fk REFERENCES a (id) DEFERRABLE INITIALLY DEFERRED);

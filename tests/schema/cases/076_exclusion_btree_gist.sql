@@ -1,0 +1,7 @@
+-- An exclusion constraint using btree_gist (= on a scalar, && on a range) is added.
+CREATE EXTENSION btree_gist;
+CREATE TABLE bookings (id integer PRIMARY KEY, room integer NOT NULL, during tstzrange NOT NULL);
+-- ==== after ====
+CREATE EXTENSION btree_gist;
+CREATE TABLE bookings (id integer PRIMARY KEY, room integer NOT NULL, during tstzrange NOT NULL,
+  CONSTRAINT bookings_no_overlap EXCLUDE USING gist (room WITH =, during WITH &&));

@@ -1,0 +1,2 @@
+-- No-op: two empty databases.
+-- ==== after ====
