@@ -34,7 +34,7 @@ for i = 1, 50 do
 end
 assert(require("dbhost.fs").write(arg[1], table.concat(out, "\n") .. "\n"))
 LUA
-"$dbhost" migrate hash --dir "$work/m" >/dev/null
+(cd "$work" && "$dbhost" migrate hash --dir "$work/m" >/dev/null)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'; }
 ms() { awk -v a="$1" 'BEGIN { printf "%.3f ms", a * 1000 }'; }

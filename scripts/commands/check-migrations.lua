@@ -10,6 +10,10 @@ local executor = require "dbhost.migrate.executor"
 local migdir = require "dbhost.migrate.dir"
 local target = require "dbhost.migrate.target"
 local apply = require "dbhost.migrate.apply"
+local revisions = require "dbhost.migrate.revisions"
+local desired = require "dbhost.desired"
+local inspect = require "dbhost.schema.inspect"
+local diff = require "dbhost.schema.diff"
 
 return {
   summary = "Check MigrationHash, atlas.sum and the migrations (pre-commit hook and CI)",
@@ -20,11 +24,14 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
   2. atlas.sum matches the migration directory (Atlas's checksum rules);
   3. the migrations replay cleanly on a throwaway database (the env's dev URL:
      docker://postgres/15/dev runs a local PostgreSQL 15 when no Docker engine
-     answers; --dev-url overrides); a failure names file, line, column and SQLSTATE.
-Comparing the replayed schema with the desired schema comes with the schema engine.]],
+     answers; --dev-url overrides); a failure names file, line, column and SQLSTATE;
+  4. the replayed schema equals the desired schema (src of the env in atlas.hcl,
+     or --to); otherwise it prints the statements that are missing and says to
+     run create-migrations.]],
   options = workspace.with(workspace.template_option,
     { "format", arg = "FORMAT", choices = report.formats, default = "text", help = "output format" },
-    { "dev-url", arg = "URL", help = "throwaway database to replay on (default: dev of the env, else local://postgres)" }),
+    { "dev-url", arg = "URL", help = "throwaway database to replay on (default: dev of the env, else local://postgres)" },
+    { "to", arg = "SRC", many = true, help = "desired schema (default: src of the env in atlas.hcl)" }),
   run = function(opts)
     local ws = workspace.open(opts)
     local r = report.new("check-migrations")
@@ -50,24 +57,42 @@ Comparing the replayed schema with the desired schema comes with the schema engi
       if not ok then step:fail(err.message or err.summary, err.text) end
     end)
 
+    -- the dev database stays up for the comparison step
+    local dev, conn
     r:step("migrations replay cleanly on a throwaway database", function(step)
       local dir, derr = migdir.open(ws.dir)
       if not dir then return step:fail(derr) end
-      local dev_url = opts.dev_url or ws.config.dev or "local://postgres"
-      local dev <close>, err = devdb.open(dev_url)
+      local dev_url = desired.dev_url(ws, opts)
+      local err
+      dev, err = devdb.open(dev_url)
       if not dev then return step:fail(err) end
-      local t <close> = target.connect(dev.url)
-      local ex = executor.new { conn = t.conn, dir = dir, url_schema = t.schema }
-      local plan = ex:plan {}
-      local outcome = ex:execute(plan)
-      if outcome.failure then
-        local text = apply.describe_failure(outcome.failure)
-        return step:fail(text)
-      end
+      conn = target.connect(dev.url)
+      -- revisions in their own schema, so that they never count as part of the schema
+      local ex = executor.new { conn = conn.conn, dir = dir, schema = revisions.DEFAULT_SCHEMA }
+      local outcome = ex:execute(ex:plan {})
+      if outcome.failure then return step:fail((apply.describe_failure(outcome.failure))) end
       local stmts = 0
       for _, f in ipairs(dir.files) do stmts = stmts + #assert(f:statements()) end
-      step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dev.label or dev_url))
+      step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dev_url))
     end)
+
+    r:step("the migrations produce the desired schema", function(step)
+      if not conn then return step:skip("the migrations did not replay") end
+      local src = opts.to and opts.to[1] or (ws.config.src or {})[1]
+      if not src then return step:skip("no desired schema (src in atlas.hcl) to compare with") end
+      local have, ierr = inspect.inspect(conn.conn, dev.schema and { schemas = { dev.schema } } or nil)
+      if not have then return step:fail(tostring(ierr)) end
+      local want = desired.load(src, ws, opts)
+      local plan, perr = diff.plan(have, want)
+      if not plan then return step:fail(tostring(perr)) end
+      if #plan.statements > 0 then
+        return step:fail(("%s and the migrations differ: run 'dbhost create-migrations NAME' (or "
+          .. "'make create-migrations NAME=...'). The migration would be:"):format(src), diff.render(plan))
+      end
+      step:note("in sync with " .. src)
+    end)
+    if conn then conn:close() end
+    if dev then dev:close() end
 
     io.stdout:write(r:render(opts.format))
     return r.ok and 0 or 1

@@ -6,7 +6,8 @@
 --   --env NAME       the env of atlas.hcl to use
 --   --config FILE    the project file (default atlas.hcl; missing is fine)
 --   --var K=V        values for atlas.hcl variables (repeatable)
---   --template FILE  the CloudFormation template (default cloud-formation.yaml when present)
+--   --template FILE  the CloudFormation template (default cloud-formation.yaml when present
+--                    and the directory is the project's own)
 local fs = require "dbhost.fs"
 local errors = require "dbhost.errors"
 local project = require "dbhost.project"
@@ -57,23 +58,25 @@ function M.open(opts)
     vars = parse_vars(opts.var),
   }
   if not config then errors.config("%s", err) end
-  local dir = opts.dir
-  if not dir then
-    local mig = config.migration or {}
-    dir = mig.path or project.dir_path(mig.dir or "file://migrations")
-    if not dir then errors.config("%s: migration.dir must be a file:// URL", config.file or "atlas.hcl") end
+  local mig = config.migration or {}
+  local project_dir = mig.path or project.dir_path(mig.dir or "file://migrations")
+  if not project_dir and not opts.dir then
+    errors.config("%s: migration.dir must be a file:// URL", config.file or "atlas.hcl")
   end
-  dir = dir:gsub("^file://", "")
+  local dir = (opts.dir or project_dir):gsub("^file://", "")
   local st = fs.stat(dir)
   if not st then
     errors.config("migration directory %s does not exist (set --dir or migration.dir in %s)", dir, opts.config or "atlas.hcl")
   elseif st.type ~= "directory" then
     errors.config("migration directory %s is not a directory", dir)
   end
+  -- The project's template belongs to the project's migration directory: a
+  -- --dir elsewhere leaves it alone unless --template names it.
   local template = opts.template
+  local same_dir = project_dir and fs.realpath(dir) == fs.realpath((project_dir:gsub("^file://", "")))
   if template then
     if not exists(template) then errors.config("template %s does not exist", template) end
-  elseif exists("cloud-formation.yaml") then
+  elseif same_dir and exists("cloud-formation.yaml") then
     template = "cloud-formation.yaml"
   end
   return { config = config, dir = dir, template = template }

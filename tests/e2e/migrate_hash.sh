@@ -135,6 +135,15 @@ YAML
 run "$DBHOST" migrate hash --template "$SCRATCH/no-resource.yaml"
 expect_rc 2; expect_err "DBSchemaMigration"
 
+# --dir elsewhere leaves the project's template alone (unless --template names it)
+cp cloud-formation.yaml "$SCRATCH/cf.before"
+mkdir -p "$SCRATCH/other"
+printf 'CREATE TABLE o (id int);\n' > "$SCRATCH/other/1_o.sql"
+run "$DBHOST" migrate hash --dir "$SCRATCH/other"
+expect_rc 0
+cmp -s cloud-formation.yaml "$SCRATCH/cf.before" || fail "migrate hash --dir elsewhere changed the project's template"
+[[ "$out" != *MigrationHash* ]] || fail "mentions MigrationHash: $out"
+
 # Missing directory and unknown env
 run "$DBHOST" migrate hash --dir nowhere
 expect_rc 2; expect_err "migration directory nowhere does not exist"

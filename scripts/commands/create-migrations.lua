@@ -1,0 +1,120 @@
+-- dbhost create-migrations: write the migration that takes the directory to the desired schema.
+local diff = require "dbhost.schema.diff"
+local model = require "dbhost.schema.model"
+local desired = require "dbhost.desired"
+local sumcheck = require "dbhost.sumcheck"
+local workspace = require "dbhost.workspace"
+local errors = require "dbhost.errors"
+local hash = require "dbhost.hash"
+local cfn = require "dbhost.cfn"
+local fs = require "dbhost.fs"
+
+-- "Add users!" -> "add_users"
+local function slug(name)
+  local s = name:lower():gsub("[^%w]+", "_"):gsub("^_+", ""):gsub("_+$", "")
+  return s
+end
+
+local function utc_stamp(t)
+  return os.date("!%Y%m%d%H%M%S", t)
+end
+
+-- A version after every existing one (the clock may be behind a file's timestamp).
+local function next_version(dir_files)
+  local t = os.time()
+  local v = utc_stamp(t)
+  local last = dir_files[#dir_files]
+  while last and v <= (last:match("^([^_]*)") or "") do
+    t = t + 1
+    v = utc_stamp(t)
+  end
+  return v
+end
+
+return {
+  summary = "Write the next migration: diff the desired schema against the replayed directory",
+  usage = "dbhost create-migrations [NAME] [--env NAME] [--to SRC] [--dev-url URL]",
+  description = [[
+Replays the migration directory on one throwaway database, loads the desired
+schema (src of the env in atlas.hcl, or --to) into another, and diffs them. No
+change: says so, writes nothing, exits 0. Otherwise writes
+DIR/<UTC YYYYMMDDHHMMSS>_<NAME>.sql, updates atlas.sum and the template's
+MigrationHash, then replays the new directory and checks that it now matches
+the desired schema (else it removes what it wrote and fails). Renames are never
+guessed: a renamed column shows as drop + add, and the output says so.]],
+  options = workspace.with(workspace.template_option,
+    { "to", arg = "SRC", many = true, help = "desired schema: file://schema.sql, a folder, a database URL" },
+    { "dev-url", arg = "URL", help = "throwaway database (default: dev of the env, else local://postgres)" }),
+  args = { min = 0, max = 1, name = "[NAME]" },
+  run = function(opts, args)
+    local ws = workspace.open(opts)
+    local ok, serr = sumcheck.validate(ws.dir)
+    if not ok then
+      io.stdout:write(serr.text)
+      errors.failed("%s", serr.summary)
+    end
+    local src = desired.sources(ws, opts)
+    local current = desired.replay(ws, opts)
+    local want = desired.load(src, ws, opts)
+    local plan, perr = diff.plan(current, want)
+    if not plan then errors.failed("%s", tostring(perr)) end
+    if #plan.statements == 0 then
+      io.stdout:write("The migration directory is synced with the desired state, no changes to be made\n")
+      return 0
+    end
+
+    local names = {}
+    for _, n in ipairs(assert(fs.list(ws.dir))) do
+      if n:match("%.sql$") then names[#names + 1] = n end
+    end
+    local name = args[1] and slug(args[1]) or ""
+    local file = next_version(names) .. (name ~= "" and ("_" .. name) or "") .. ".sql"
+    local path = ws.dir .. "/" .. file
+    local sum_path = ws.dir .. "/atlas.sum"
+    local old_sum = fs.read(sum_path)
+    local old_template = ws.template and fs.read(ws.template)
+
+    local function restore()
+      fs.remove(path)
+      if old_sum then fs.write(sum_path, old_sum) else fs.remove(sum_path) end
+      if old_template then fs.write(ws.template, old_template) end
+    end
+
+    errors.check(fs.write(path, diff.render(plan)))
+    local text, entries = hash.atlas_sum(ws.dir)
+    if not text then
+      restore()
+      errors.failed("%s", entries)
+    end
+    local wrote, werr = fs.write(sum_path, text)
+    if wrote and ws.template then wrote, werr = cfn.set_migration_hash(ws.template, "h1:" .. entries.total) end
+    if not wrote then
+      restore()
+      errors.failed("%s", werr)
+    end
+
+    -- the new directory must now replay to the desired schema
+    local okv, replayed = pcall(desired.replay, ws, opts)
+    local same, differences
+    if okv then same, differences = model.compare(replayed, want) end
+    if not okv or not same then
+      restore()
+      local why = not okv and tostring(errors.is(replayed) and replayed.message or replayed)
+        or table.concat(differences, "\n  ")
+      errors.failed("the generated migration does not reach the desired schema; nothing was written:\n  %s", why)
+    end
+
+    io.stdout:write(("wrote %s (%d %s)\n"):format(path, #plan.statements,
+      #plan.statements == 1 and "statement" or "statements"))
+    io.stdout:write(("updated %s%s\n"):format(sum_path, ws.template and (" and MigrationHash in " .. ws.template) or ""))
+    for _, st in ipairs(plan.statements) do
+      if st.destructive then io.stdout:write("  destructive: ", st.comment or st.sql, "\n") end
+      if st.rename_hint then io.stdout:write("  note: ", st.rename_hint, "\n") end
+    end
+    for _, note in ipairs(plan.notes or {}) do io.stdout:write("  note: ", note, "\n") end
+    if plan.txmode_none then
+      io.stdout:write("  note: the file runs outside a transaction (-- atlas:txmode none), as PostgreSQL requires\n")
+    end
+    return 0
+  end,
+}
