@@ -20,8 +20,13 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 all: build
 
-deps:
+# What the build needs, checked once (tools/bootstrap.sh installs what is missing);
+# the stamp is redone when the bootstrap script changes.
+DEPS_STAMP = $(BUILD)/.deps-ok
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): tools/bootstrap.sh
 	@tools/bootstrap.sh --check >/dev/null 2>&1 || tools/bootstrap.sh
+	@mkdir -p $(BUILD) && touch $@
 
 install: deps build
 	$(DBHOST) install
