@@ -110,6 +110,97 @@ describe("schema engine on PostgreSQL", function()
     assert.equal(0, #assert(diff.plan(after, to)).statements)
   end)
 
+  -- Plans from a to b, applies it, and checks the result equals b.
+  local function round_trip(name, a_sql, b_sql)
+    local from, info = assert(source.load("file://" .. write(name .. "_a.sql", a_sql), { dev_url = URL, keep = true }))
+    local to = assert(source.load("file://" .. write(name .. "_b.sql", b_sql), { dev_url = URL }))
+    local plan = assert(diff.plan(from, to))
+    local ok, err = pcall(apply, info.conn, plan)
+    local after = ok and inspect.inspect(info.conn)
+    info.conn:close()
+    info.dev:close()
+    assert(ok, tostring(err) .. "\n" .. diff.render(plan))
+    local same, d = model.compare(after, to)
+    assert(same, table.concat(d or {}, "\n"))
+    assert.equal(0, #assert(diff.plan(after, to)).statements)
+    return plan, from, to
+  end
+
+  it("rebuilds a domain whose base type changes, with the domains and dependents built on it", function()
+    local a = [[
+CREATE DOMAIN code AS varchar(10) CHECK (VALUE <> '');
+CREATE DOMAIN upper_code AS code CHECK (VALUE = upper(VALUE));
+CREATE TYPE labelled AS (c upper_code, label text);
+CREATE TABLE codes (id int PRIMARY KEY, c code NOT NULL UNIQUE, u upper_code DEFAULT 'A', many code[],
+  CONSTRAINT c_len CHECK (length(c) > 1));
+CREATE INDEX codes_u ON codes (u);
+CREATE TABLE uses (code code REFERENCES codes (c));
+CREATE VIEW code_view AS SELECT id, c, u FROM codes;
+CREATE FUNCTION first_code() RETURNS code LANGUAGE sql AS $$ SELECT c FROM codes LIMIT 1 $$;
+]]
+    local b = a:gsub("varchar%(10%)", "varchar(20)")
+    local plan = round_trip("domain_rebuild", a, b)
+    local sqls = {}
+    for i, st in ipairs(plan.statements) do sqls[i] = st.sql end
+    local text = table.concat(sqls, "\n")
+    assert.matches("ALTER TABLE public.codes ALTER COLUMN c TYPE character varying(10) USING c::character varying(10)",
+      text, 1, true)
+    assert.matches("ALTER TABLE public.codes ALTER COLUMN many TYPE character varying(10)[]", text, 1, true)
+    assert.matches("ALTER TYPE public.labelled ALTER ATTRIBUTE c TYPE character varying(10)", text, 1, true)
+    -- the domain over the domain goes first, and comes back after it
+    assert.is_true(text:find("DROP DOMAIN public.upper_code", 1, true) < text:find("DROP DOMAIN public.code\n", 1, true))
+    assert.is_true(text:find("CREATE DOMAIN public.code ", 1, true) < text:find("CREATE DOMAIN public.upper_code", 1, true))
+    for _, st in ipairs(plan.statements) do assert.is_false(st.destructive) end
+  end)
+
+  it("rebuilds an enum with its domains, arrays, composite attributes and checks", function()
+    local a = [[
+CREATE TYPE colour AS ENUM ('red', 'green', 'blue', 'mauve');
+CREATE DOMAIN primary_colour AS colour DEFAULT 'red' CHECK (VALUE <> 'green');
+CREATE DOMAIN primary_list AS primary_colour[];
+CREATE TYPE swatch AS (c colour, p primary_colour);
+CREATE TABLE palettes (id int PRIMARY KEY, colours colour[] NOT NULL DEFAULT '{red}', main primary_colour UNIQUE,
+  alt primary_colour[], list primary_list, CHECK (main::colour <> 'blue'));
+CREATE INDEX palettes_main ON palettes (main) WHERE main::colour <> 'red';
+CREATE VIEW mains AS SELECT id, main FROM palettes;
+]]
+    local b = a:gsub(", 'mauve'", "")
+    local plan = round_trip("enum_rebuild", a, b)
+    local text = diff.render(plan)
+    assert.matches("DROP TYPE public.colour_old;", text, 1, true)
+    assert.matches("ALTER TABLE public.palettes ALTER COLUMN main TYPE text USING main::text;", text, 1, true)
+    assert.matches("ALTER TYPE public.swatch ALTER ATTRIBUTE c TYPE public.colour;", text, 1, true)
+    -- a domain over the enum that goes away with its column is dropped before the old enum
+    plan = round_trip("enum_rebuild_drop", a .. "CREATE DOMAIN legacy AS colour;\nALTER TABLE palettes ADD COLUMN old legacy;\n", b)
+    text = diff.render(plan)
+    assert.is_true(text:find("DROP DOMAIN public.legacy;", 1, true) < text:find("DROP TYPE public.colour_old;", 1, true))
+  end)
+
+  it("inspects and plans comments on composite type attributes", function()
+    local a = [[
+CREATE TYPE pair AS (x int, "Y" text, z int);
+COMMENT ON COLUMN pair.z IS 'gone';
+]]
+    local b = [[
+CREATE TYPE pair AS (x int, "Y" text, z int);
+COMMENT ON COLUMN pair.x IS 'the x';
+COMMENT ON COLUMN pair."Y" IS 'it''s Y';
+]]
+    local plan, from, to = round_trip("attr_comments", a, b)
+    assert.same({ z = { name = "z", comment = "gone" } }, from.types["public.pair"].columns)
+    assert.equal("it's Y", to.types["public.pair"].columns.Y.comment)
+    local text = diff.render(plan)
+    assert.matches("COMMENT ON COLUMN public.pair.x IS 'the x';", text, 1, true)
+    assert.matches("COMMENT ON COLUMN public.pair.\"Y\" IS 'it''s Y';", text, 1, true)
+    assert.matches("COMMENT ON COLUMN public.pair.z IS NULL;", text, 1, true)
+    local ok, d = model.compare(from, to)
+    assert.is_nil(ok)
+    assert.matches("type public.pair: column x missing", table.concat(d, "\n"), 1, true)
+    -- rendered from scratch, the comments come back
+    local again = assert(source.load("file://" .. write("attr_render.sql", assert(render.sql(to))), { dev_url = URL }))
+    assert.is_true(model.compare(again, to))
+  end)
+
   it("inspects with a fixed number of queries, whatever the number of tables", function()
     local function count_queries(ntables)
       local text = {}

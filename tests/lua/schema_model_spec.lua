@@ -90,6 +90,78 @@ describe("schema diff (models only)", function()
     assert.equal(head, text:sub(1, #head))
   end)
 
+  it("moves the columns of a domain whose base type changes off it and back", function()
+    local function with_domain(base)
+      local m = table_model { { name = "code", type = "public.short_code", notnull = true,
+                                default = "'x'::character varying" } }
+      m.types["public.short_code"] = { schema = "public", name = "short_code", kind = "domain", base_type = base,
+                                       checks = {}, grants = { "PUBLIC USAGE" } }
+      return m
+    end
+    local plan = assert(diff.plan(with_domain("character varying(10)"), with_domain("character varying(20)")))
+    local sqls = {}
+    for i, st in ipairs(plan.statements) do sqls[i] = st.sql end
+    assert.same({
+      "ALTER TABLE public.t ALTER COLUMN code DROP DEFAULT",
+      "ALTER TABLE public.t ALTER COLUMN code TYPE character varying(10) USING code::character varying(10)",
+      "DROP DOMAIN public.short_code",
+      "CREATE DOMAIN public.short_code AS character varying(20)",
+      "ALTER TABLE public.t ALTER COLUMN code TYPE public.short_code USING code::public.short_code",
+      "ALTER TABLE public.t ALTER COLUMN code SET DEFAULT 'x'::character varying",
+    }, sqls)
+  end)
+
+  it("rebuilds a domain over an enum that loses a value, through text", function()
+    local function with_enum(values)
+      local m = table_model { { name = "main", type = "public.primary_colour" } }
+      m.types["public.colour"] = { schema = "public", name = "colour", kind = "enum", values = values,
+                                   grants = { "PUBLIC USAGE" } }
+      m.types["public.primary_colour"] = { schema = "public", name = "primary_colour", kind = "domain",
+        base_type = "public.colour", default = "'red'::public.colour", checks = {}, grants = { "PUBLIC USAGE" } }
+      m.deps = { { from = "type:public.primary_colour", to = "type:public.colour" } }
+      return m
+    end
+    local plan = assert(diff.plan(with_enum { "red", "blue", "mauve" }, with_enum { "red", "blue" }))
+    local sqls = {}
+    for i, st in ipairs(plan.statements) do sqls[i] = st.sql end
+    assert.same({
+      "ALTER TABLE public.t ALTER COLUMN main TYPE text USING main::text",
+      "DROP DOMAIN public.primary_colour",
+      "ALTER TYPE public.colour RENAME TO colour_old",
+      "CREATE TYPE public.colour AS ENUM ('red', 'blue')",
+      "CREATE DOMAIN public.primary_colour AS public.colour DEFAULT 'red'::public.colour",
+      "ALTER TABLE public.t ALTER COLUMN main TYPE public.primary_colour USING main::public.primary_colour",
+      "DROP TYPE public.colour_old",
+    }, sqls)
+  end)
+
+  it("compares and plans comments on composite type attributes", function()
+    local function with_pair(comments)
+      local m = model.new()
+      m.schemas.public = { name = "public", grants = {} }
+      m.types["public.pair"] = { schema = "public", name = "pair", kind = "composite", grants = { "PUBLIC USAGE" },
+                                 attributes = { "x integer", '"Y" text' }, columns = {} }
+      for name, c in pairs(comments) do m.types["public.pair"].columns[name] = { name = name, comment = c } end
+      return m
+    end
+    local a, b = with_pair { x = "old" }, with_pair { Y = "why" }
+    local ok, d = model.compare(a, b)
+    assert.is_nil(ok)
+    assert.same({ "type public.pair: column Y missing", "type public.pair: unexpected column x" }, d)
+    local plan = assert(diff.plan(a, b))
+    local sqls = {}
+    for i, st in ipairs(plan.statements) do sqls[i] = st.sql end
+    assert.same({ "COMMENT ON COLUMN public.pair.x IS NULL", "COMMENT ON COLUMN public.pair.\"Y\" IS 'why'" }, sqls)
+    -- a new type gets its attribute comments after CREATE TYPE
+    plan = assert(diff.plan(with_pair {}, b))
+    assert.equal(1, #plan.statements)
+    local base = model.new()
+    base.schemas.public = { name = "public", grants = {} }
+    plan = assert(diff.plan(base, b))
+    assert.equal('CREATE TYPE public.pair AS (x integer, "Y" text)', plan.statements[1].sql)
+    assert.equal("COMMENT ON COLUMN public.pair.\"Y\" IS 'why'", plan.statements[2].sql)
+  end)
+
   it("adds USING for conversions without an implicit cast", function()
     local a = table_model { { name = "q", type = "text" }, { name = "n", type = "integer" } }
     local b = table_model { { name = "q", type = "integer" }, { name = "n", type = "bigint" } }

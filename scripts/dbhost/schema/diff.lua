@@ -12,7 +12,10 @@
 --   1. drop what depends on something that changes: policies, triggers, views,
 --      foreign keys, constraints and indexes (they are recreated in step 4);
 --   2. drop replaced functions and removed tables;
---   3. create schemas, extensions, types (enum values added with txmode none),
+--   3. create schemas, extensions, types (enum values added with txmode none;
+--      an enum losing values is renamed, created again and its columns converted;
+--      a domain that must be rebuilt has its columns moved to the type beneath it,
+--      is dropped and created, and the columns come back in alter_table),
 --      sequences, functions; create and alter tables;
 --   4. add constraints, indexes, foreign keys (after all tables), views,
 --      triggers, policies, comments and grants;
@@ -105,7 +108,10 @@ end
 local RECREATABLE = { view = true, trigger = true, policy = true, constraint = true, index = true,
                       ["function"] = true, default = true }
 
-local function dependents(deps, seeds, colseeds)
+-- Automatic dependencies (an index or a constraint on a column, flagged auto)
+-- are followed only from the columns of autocols: those moved off their type.
+local function dependents(deps, seeds, colseeds, autocols)
+  autocols = autocols or {}
   local rev = {}
   for _, d in ipairs(deps) do
     local l = rev[d.to]
@@ -120,16 +126,21 @@ local function dependents(deps, seeds, colseeds)
     end
   end
   for k in pairs(seeds) do
-    for _, d in ipairs(rev[k] or {}) do push(d.from) end
+    for _, d in ipairs(rev[k] or {}) do
+      if not d.auto then push(d.from) end
+    end
   end
   for k, cols in pairs(colseeds) do
+    local auto = autocols[k] or {}
     for _, d in ipairs(rev[k] or {}) do
-      if d.col and cols[d.col] then push(d.from) end
+      if d.col and cols[d.col] and (not d.auto or auto[d.col]) then push(d.from) end
     end
   end
   local i = 1
   while queue[i] do
-    for _, d in ipairs(rev[queue[i]] or {}) do push(d.from) end
+    for _, d in ipairs(rev[queue[i]] or {}) do
+      if not d.auto then push(d.from) end
+    end
     i = i + 1
   end
   return out
@@ -293,10 +304,111 @@ end
 local ENABLE = { D = "DISABLE TRIGGER", R = "ENABLE REPLICA TRIGGER", A = "ENABLE ALWAYS TRIGGER",
                  O = "ENABLE TRIGGER" }
 
+-- The type name of a column or attribute without its array suffix and COLLATE clause.
+local function element_type(ty)
+  return (ty:gsub(" COLLATE .*$", ""):gsub("%[%]$", ""))
+end
+
+local function is_array(ty)
+  return ty:gsub(" COLLATE .*$", ""):match("%[%]$") ~= nil
+end
+
+-- Domains built on a type that is rebuilt are rebuilt with it (DROP TYPE of the
+-- old one fails while they exist), as are domains whose base type or collation
+-- changes. The table columns of a rebuilt domain are moved off it first (to the
+-- domain's underlying built-in type, or to text when that type is rebuilt too),
+-- then back once the domain is created again: self.moved[table][column] = the
+-- type in between. Attributes of composite types are handled alike when no
+-- column uses the composite type (ALTER TYPE ... ALTER ATTRIBUTE cannot then).
+function Planner:find_rebuilt_domains(seeds, colseeds, autocols)
+  local from, to = self.from, self.to
+  local key_of = {}
+  for key, t in pairs(from.types) do key_of[qn(t)] = key end
+  local function type_key(ty) return ty and key_of[element_type(ty)] end
+  local changed = true
+  while changed do
+    changed = false
+    for key, t in pairs(from.types) do
+      local w = to.types[key]
+      local bk = t.kind == "domain" and type_key(t.base_type)
+      if w and bk and self.replaced_types[bk] and not self.replaced_types[key] then
+        self.replaced_types[key] = true
+        seeds["type:" .. key] = true
+        changed = true
+      end
+    end
+  end
+  self.rebuilt_domains, self.moved, self.moved_attrs = {}, {}, {}
+  local any = false
+  for key, t in pairs(from.types) do
+    if self.replaced_types[key] then
+      any = true
+      if t.kind == "domain" then self.rebuilt_domains[key] = true end
+    end
+  end
+  if not any then return end
+  -- the built-in type under a chain of domains, or text when a rebuilt type is in the way
+  local function between(dkey, ty)
+    local base, k, n = nil, dkey, 0
+    repeat
+      base = from.types[k].base_type
+      k = type_key(base)
+      n = n + 1
+    until not k or from.types[k].kind ~= "domain" or n > 64
+    if k and self.replaced_types[k] then base = "text" end
+    if is_array(ty) and not is_array(base) then base = base .. "[]" end
+    return base
+  end
+  for tkey, tab in pairs(from.tables) do
+    if to.tables[tkey] and not self.replaced_tables[tkey] then
+      for name, c in pairs(tab.columns) do
+        local k = type_key(c.type)
+        if k and self.rebuilt_domains[k] and not c._inherited then
+          self.moved[tkey] = self.moved[tkey] or {}
+          self.moved[tkey][name] = between(k, c.type)
+          for _, set in ipairs { colseeds, autocols } do
+            set["table:" .. tkey] = set["table:" .. tkey] or {}
+            set["table:" .. tkey][name] = true
+          end
+        end
+      end
+    end
+  end
+  -- composite types: their attributes of a rebuilt domain, when no column uses them
+  local used = {}
+  for _, tab in pairs(from.tables) do
+    for _, c in pairs(tab.columns) do
+      local k = type_key(c.type)
+      if k then used[k] = true end
+    end
+  end
+  for key, t in pairs(from.types) do
+    if t.kind == "composite" and to.types[key] and to.types[key].kind == "composite" then
+      for _, def in ipairs(t.attributes) do
+        local attr, ty = def:match('^(".-") (.*)$')
+        if not attr then attr, ty = def:match("^(%S+) (.*)$") end
+        local k = type_key(ty)
+        local enum = k and self.replaced_types[k] and from.types[k].kind == "enum" and to.types[k]
+          and to.types[k].kind == "enum"
+        if k and (self.rebuilt_domains[k] or enum) then
+          if used[key] then
+            self:note("composite type %s has an attribute of domain %s, which is rebuilt, and columns use it: "
+              .. "the plan fails unless they are converted by hand", key, k)
+          else
+            self.moved_attrs[key] = self.moved_attrs[key] or {}
+            -- an enum is renamed, not dropped: its attributes are only retyped afterwards
+            self.moved_attrs[key][attr] = not enum and between(k, ty)
+          end
+        end
+      end
+    end
+  end
+end
+
 -- Decide what is replaced (dropped and created again) in the current model.
 function Planner:find_replacements()
   local from, to = self.from, self.to
-  local seeds, colseeds = {}, {}
+  local seeds, colseeds, autocols = {}, {}, {}
   self.dropped_tables, self.replaced_tables = {}, {}
   for key, t in pairs(from.tables) do
     local w = to.tables[key]
@@ -358,14 +470,36 @@ function Planner:find_replacements()
               self.retype[tkey][name] = true
               colseeds["table:" .. tkey] = colseeds["table:" .. tkey] or {}
               colseeds["table:" .. tkey][name] = true
+              autocols["table:" .. tkey] = autocols["table:" .. tkey] or {}
+              autocols["table:" .. tkey][name] = true
             end
           end
         end
       end
     end
   end
+  self:find_rebuilt_domains(seeds, colseeds, autocols)
   for key in pairs(from.sequences) do
     if not to.sequences[key] then seeds["sequence:" .. key] = true end
+  end
+  -- constraints and indexes on the columns moved off a type are recreated; so are
+  -- the foreign keys that use a recreated constraint's index
+  local auto_recreate = {}
+  for _, d in ipairs(from.deps or {}) do
+    local cols = autocols[d.to]
+    if d.auto and d.col and cols and cols[d.col] then
+      local tkey = d.to:sub(7)
+      local t = from.tables[tkey]
+      local cname = d.from:sub(1, #"constraint:" + #tkey + 1) == "constraint:" .. tkey .. "."
+        and d.from:sub(#"constraint:" + #tkey + 2)
+      if cname and t then
+        seeds["index:" .. t.schema .. "." .. cname] = true
+        auto_recreate[#auto_recreate + 1] = d.from
+      elseif d.from:match("^index:") then
+        seeds[d.from] = true
+        auto_recreate[#auto_recreate + 1] = d.from
+      end
+    end
   end
   -- a generated column over a column whose type changes is dropped and added again
   self.regenerate = {}
@@ -383,7 +517,12 @@ function Planner:find_replacements()
     end
   end
   for _, r in ipairs(regen) do colseeds[r[1]][r[2]] = true end
-  self.recreate = dependents(from.deps or {}, seeds, colseeds)
+  self.recreate = dependents(from.deps or {}, seeds, colseeds, autocols)
+  for _, k in ipairs(auto_recreate) do self.recreate[k] = true end
+  -- the default of a moved column is dropped first and set again after
+  for tkey, cols in pairs(self.moved) do
+    for name in pairs(cols) do self.recreate["default:" .. tkey .. "." .. name] = true end
+  end
   for k in pairs(self.recreate) do
     local kind, name = k:match("^(%a+):(.*)$")
     if kind == "view" then self.replaced_views[name] = self.replaced_views[name] or (to.views[name] ~= nil)
@@ -472,7 +611,8 @@ function Planner:drop_dependents()
     local w = to.tables[tkey]
     if w and not self.replaced_tables[tkey] then
       for name, c in pairs(t.columns) do
-        if c.default and self.recreate["default:" .. tkey .. "." .. name] and w.columns[name] then
+        local moved = self.moved[tkey] and self.moved[tkey][name]
+        if c.default and self.recreate["default:" .. tkey .. "." .. name] and (w.columns[name] or moved) then
           self:add("drop_default", alter(t, ("ALTER COLUMN %s DROP DEFAULT"):format(ident(name))),
             ("drop the default of column %s of table %s (it uses something that changes)"):format(name, tkey))
           self.default_dropped[tkey .. "\0" .. name] = true
@@ -630,6 +770,7 @@ function Planner:create_base_objects()
     end
     self:comment("EXTENSION", ident(e.name), cur and cur.comment, e.comment, "extension " .. e.name)
   end
+  self:move_off_rebuilt_domains()
   -- types: enums first, then domains and composite types in dependency order
   local tkeys = {}
   for _, key in ipairs(select(2, sorted(to.types))) do tkeys[#tkeys + 1] = "type:" .. key end
@@ -647,8 +788,11 @@ function Planner:create_base_objects()
       self:note("enum type %s loses or reorders values: it is renamed to %s, created again, its columns are "
         .. "converted through text, and the old type is dropped (rows holding a removed value make this fail)", key, old)
       self:add("type", ("ALTER TYPE %s RENAME TO %s"):format(qn(cur), ident(old)), "rename type " .. key .. " to replace it")
-      self:add("drop_type", ("DROP TYPE %s"):format(qname(cur.schema, old)), "drop the replaced type " .. key)
+      -- dropped in drop_removed, after the removed types that may still use it
+      self.old_enums[#self.old_enums + 1] = { ref = qname(cur.schema, old), key = key }
       cur = nil
+    elseif cur and self.rebuilt_domains[key] then
+      cur = nil  -- dropped by move_off_rebuilt_domains
     elseif cur and self.replaced_types[key] then
       self:note("type %s changes in a way ALTER TYPE cannot express: it is dropped and created again, "
         .. "which fails while columns use it", key)
@@ -689,6 +833,7 @@ function Planner:create_base_objects()
     end
     local what = t.kind == "domain" and "DOMAIN" or "TYPE"
     self:comment(what, qn(t), cur and cur.comment, t.comment, "type " .. key)
+    if t.kind == "composite" then self:attribute_comments(key, cur, t) end
     for _, c in ipairs(sorted(t.checks)) do
       local old = cur and cur.checks[c.name]
       if old and old.def ~= c.def then old = nil end
@@ -737,16 +882,78 @@ local function attribute_name(def)
   return q, def:sub(#q + 2)
 end
 
+-- COMMENT ON COLUMN for the attributes of composite type t (cur: the type as it
+-- is, nil when it is created); a dropped and re-added attribute loses its comment.
+function Planner:attribute_comments(key, cur, t)
+  local kept = {}
+  if cur and cur.kind == "composite" then
+    local new = {}
+    for _, d in ipairs(t.attributes) do new[attribute_name(d)] = d end
+    for _, d in ipairs(cur.attributes or {}) do
+      local n = attribute_name(d)
+      -- ALTER ATTRIBUTE ... TYPE keeps a comment; a dropped attribute takes it along
+      if new[n] then kept[n] = true end
+    end
+  end
+  local have, want = cur and cur.kind == "composite" and cur.columns or {}, t.columns or {}
+  local names = {}
+  for _, d in ipairs(t.attributes) do
+    local q = attribute_name(d)
+    local name = q:match('^"(.*)"$')
+    name = name and name:gsub('""', '"') or q
+    names[#names + 1] = { name = name, q = q }
+  end
+  for _, a in ipairs(names) do
+    local old = kept[a.q] and have[a.name] and have[a.name].comment or nil
+    local new = want[a.name] and want[a.name].comment or nil
+    self:comment("COLUMN", qn(t) .. "." .. a.q, old, new, ("attribute %s of type %s"):format(a.name, key))
+  end
+end
+
+-- Before the types are created: the columns and composite attributes of the
+-- domains that are rebuilt move to the type in between, then the domains are
+-- dropped, dependents first. They come back in alter_table (columns) and in
+-- alter_composite (attributes) once the domains exist again.
+function Planner:move_off_rebuilt_domains()
+  local from = self.from
+  for _, tkey in ipairs(select(2, sorted(self.moved))) do
+    local t, cols = from.tables[tkey], self.moved[tkey]
+    for _, name in ipairs(select(2, sorted(cols))) do
+      local col = ident(name)
+      self:add("type", alter(t, ("ALTER COLUMN %s TYPE %s USING %s::%s"):format(col, cols[name], col, cols[name])),
+        ("move column %s of table %s off type %s while it is rebuilt"):format(name, tkey, t.columns[name].type))
+    end
+  end
+  for _, key in ipairs(select(2, sorted(self.moved_attrs))) do
+    local attrs = self.moved_attrs[key]
+    for _, attr in ipairs(select(2, sorted(attrs))) do
+      if attrs[attr] then
+        self:add("type", ("ALTER TYPE %s ALTER ATTRIBUTE %s TYPE %s"):format(qn(from.types[key]), attr, attrs[attr]),
+          ("move attribute %s of composite type %s off a domain while it is rebuilt"):format(attr, key))
+      end
+    end
+  end
+  local dkeys = {}
+  for _, key in ipairs(select(2, sorted(self.rebuilt_domains))) do dkeys[#dkeys + 1] = "type:" .. key end
+  for _, dk in ipairs(reversed(topo(dkeys, from.deps or {}))) do
+    local key = dk:sub(6)
+    self:note("domain %s is dropped and created again (its base type or collation changes, or its base type "
+      .. "is rebuilt): its columns are converted to the type beneath it and back", key)
+    self:add("type", "DROP DOMAIN " .. qn(from.types[key]), "drop domain " .. key .. " (to create it again)")
+  end
+end
+
 -- ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE for a composite type.
 function Planner:alter_composite(key, a, b)
   local old, new = {}, {}
   for _, d in ipairs(a.attributes) do local n, rest = attribute_name(d); old[n] = rest end
   for _, d in ipairs(b.attributes) do local n, rest = attribute_name(d); new[n] = rest end
+  local moved = self.moved_attrs[key] or {}
   for _, d in ipairs(a.attributes) do
     local n = attribute_name(d)
     if not new[n] then
       self:add("type", ("ALTER TYPE %s DROP ATTRIBUTE %s"):format(qn(b), n), "modify composite type " .. key)
-    elseif new[n] ~= old[n] then
+    elseif new[n] ~= old[n] or moved[n] ~= nil then
       self:add("type", ("ALTER TYPE %s ALTER ATTRIBUTE %s TYPE %s"):format(qn(b), n, new[n]), "modify composite type " .. key)
     end
   end
@@ -939,8 +1146,13 @@ function Planner:alter_column(key, t, a, b)
   local col = ident(b.name)
   local label = ("modify column %s of table %s"):format(b.name, key)
   local forced = self.retype[key] and self.retype[key][b.name]
+  local moved = self.moved[key] and self.moved[key][b.name]
   if self.default_dropped[key .. "\0" .. b.name] then
     a = setmetatable({ default = false }, { __index = a })
+  end
+  if moved then
+    -- the column was moved off its domain (move_off_rebuilt_domains) and has the type in between
+    a = setmetatable({ type = moved, collation = false }, { __index = a })
   end
   local retype = a.type ~= b.type or a.collation ~= b.collation or forced
   if forced and a.default then
@@ -965,6 +1177,8 @@ function Planner:alter_column(key, t, a, b)
     if b.collation then s = s .. " COLLATE " .. b.collation end
     if forced then
       s = s .. (" USING %s::%s::%s"):format(col, b.type:match("%[%]$") and "text[]" or "text", b.type)
+    elseif moved then
+      s = s .. (" USING %s::%s"):format(col, b.type)
     elseif needs_using(a.type, b.type) then
       s = s .. (" USING %s::%s"):format(col, b.type)
       self:note("column %s of table %s changes type from %s to %s with USING %s::%s: check that the conversion is the one you want",
@@ -1139,6 +1353,9 @@ function Planner:drop_removed()
     local t = from.types[tk:sub(6)]
     self:add("drop_type", ("DROP %s %s"):format(t.kind == "domain" and "DOMAIN" or "TYPE", qn(t)), "drop type " .. tk:sub(6))
   end
+  for _, e in ipairs(self.old_enums) do
+    self:add("drop_type", "DROP TYPE " .. e.ref, "drop the replaced type " .. e.key)
+  end
   for _, s in ipairs(sorted(from.sequences)) do
     local key = s.schema .. "." .. s.name
     if not to.sequences[key] then
@@ -1171,7 +1388,7 @@ function M.plan(from, to, opts)
   local self = setmetatable({
     from = from, to = to, stmts = {}, notes = {}, validate = {}, inline = {},
     policies_to_create = {}, triggers_to_create = {}, constraints_to_create = {}, indexes_to_create = {},
-    retype = {}, dropped_early = {}, default_dropped = {},
+    retype = {}, dropped_early = {}, default_dropped = {}, old_enums = {},
   }, Planner)
   local ok, err = pcall(function()
     self:find_replacements()

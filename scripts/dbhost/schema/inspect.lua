@@ -74,7 +74,7 @@ LEFT JOIN pg_catalog.pg_available_extensions av ON av.name = e.extname
 WHERE e.extname <> 'plpgsql']]
 
 Q.types = [[
-SELECT t.oid, n.nspname AS schema, t.typname AS name, t.typtype AS kind, d.description AS comment,
+SELECT t.oid, t.typrelid AS relid, n.nspname AS schema, t.typname AS name, t.typtype AS kind, d.description AS comment,
   CASE WHEN t.typtype = 'e' THEN (SELECT string_agg(e.enumlabel, E'\x1f' ORDER BY e.enumsortorder)
     FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid) END AS enum_values,
   CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS base_type,
@@ -147,7 +147,8 @@ JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 ]] .. description("d", "pg_class", "a.attrelid", "a.attnum") .. [[
 
-WHERE c.relnamespace = ANY($1::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped]]
+WHERE c.relnamespace = ANY($1::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'c') AND a.attnum > 0 AND NOT a.attisdropped
+  AND (c.relkind <> 'c' OR d.description IS NOT NULL)]]
 
 -- Table and domain constraints; constraints cloned onto partitions or
 -- inherited from a parent are the parent's and are left out.
@@ -219,15 +220,20 @@ WHERE c.relnamespace = ANY($1::oid[])]]
 -- automatic and internal ones are the server's own bookkeeping. A view's rule
 -- and a column default are reported as their relation (and column); the oids are
 -- turned into model keys in Lua with the maps the other queries filled.
+-- The automatic dependencies of indexes and constraints on table columns come
+-- too, flagged: the planner uses them only when it must move a column off a type
+-- (a domain or an enum that is rebuilt), to drop and recreate what uses it.
 Q.deps = [[
 SELECT d.classid::regclass::text AS class, coalesce(r.ev_class, ad.adrelid, d.objid) AS obj, ad.adnum AS objcol,
-  d.refclassid::regclass::text AS refclass, d.refobjid AS ref, d.refobjsubid AS refcol
+  d.refclassid::regclass::text AS refclass, d.refobjid AS ref, d.refobjsubid AS refcol, d.deptype
 FROM pg_catalog.pg_depend d
 LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
 LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
-WHERE d.deptype = 'n' AND d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass,
+WHERE (d.deptype = 'n' AND d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass,
     'pg_type'::regclass, 'pg_proc'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
-  AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)]]
+  AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass))
+  OR (d.deptype = 'a' AND d.classid IN ('pg_class'::regclass, 'pg_constraint'::regclass)
+    AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0)]]
 
 -- The catalog queries, for diagnostics (EXPLAIN) and benchmarks.
 M.queries = Q
@@ -280,6 +286,7 @@ local function build(conn, opts, m, relname)
   end
 
   local type_by_oid = {}
+  local composite_by_rel = {}  -- pg_class oid of a composite type -> its model entry
   local keys = { pg_class = {}, pg_type = {}, pg_proc = {}, pg_constraint = {}, pg_trigger = {}, pg_policy = {} }
   local colname = {}
   rows, err, code = exec(conn, Q.types, oids)
@@ -300,6 +307,9 @@ local function build(conn, opts, m, relname)
     else
       t.kind = "composite"
       t.attributes = split(r.attributes)
+      -- attribute comments (COMMENT ON COLUMN type.attr) come with the columns query
+      t.columns = {}
+      composite_by_rel[r.relid] = t
     end
     m.types[key] = t
     type_by_oid[r.oid] = t
@@ -368,6 +378,9 @@ local function build(conn, opts, m, relname)
     elseif m.views[key] then
       -- view columns are the view body's; only their comments are the user's own
       if r.comment then m.views[key].columns[r.name] = { name = r.name, comment = r.comment } end
+    elseif composite_by_rel[r.rel] then
+      -- likewise, a composite type's attributes carry only their comments here
+      composite_by_rel[r.rel].columns[r.name] = { name = r.name, comment = r.comment }
     end
   end
 
@@ -456,10 +469,11 @@ local function build(conn, opts, m, relname)
     local to = keys[r.refclass] and keys[r.refclass][r.ref]
     if from and to and from ~= to then
       local col = r.refclass == "pg_class" and r.refcol ~= "0" and colname[r.ref .. ":" .. r.refcol] or nil
-      local id = from .. "\0" .. to .. "\0" .. (col or "")
+      local auto = r.deptype == "a" or nil
+      local id = from .. "\0" .. to .. "\0" .. (col or "") .. (auto and "\0a" or "")
       if not seen[id] then
         seen[id] = true
-        m.deps[#m.deps + 1] = { from = from, to = to, col = col }
+        m.deps[#m.deps + 1] = { from = from, to = to, col = col, auto = auto }
       end
     end
   end

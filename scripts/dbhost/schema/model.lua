@@ -5,7 +5,8 @@
 --   extensions["pgcrypto"]       = { name, schema, version, comment }
 --   types["public.mood"]         = { schema, name, kind = "enum"|"domain"|"composite", values |
 --                                    base_type, notnull, default, collation, checks | attributes,
---                                    comment, grants }
+--                                    columns = { [attr] = { name, comment } } (composite types:
+--                                    the commented attributes), comment, grants }
 --   sequences["public.s"]        = { schema, name, type, start, increment, min, max, cache, cycle,
 --                                    owned_by = "public.t.col", comment, grants }
 --   tables["public.t"]           = { schema, name, partitioned, partition_key, partition_of,
@@ -18,7 +19,8 @@
 --                                    triggers, comment, grants }
 --   indexes["public.i"]          = { schema, name, table, def, comment }
 --   functions["public.f(integer)"] = { schema, name, args, kind, def, result, language, comment, grants }
---   deps = { { from = "view:public.v", to = "table:public.t", col = "x" }, ... }  (pg_depend)
+--   deps = { { from = "view:public.v", to = "table:public.t", col = "x" }, ... }  (pg_depend;
+--          auto = true marks an index's or constraint's automatic dependency on a column)
 -- Fields starting with "_" (physical column order) are not compared.
 local M = {}
 
