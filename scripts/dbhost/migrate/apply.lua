@@ -76,12 +76,13 @@ function M.run(opts, args)
   local lock_timeout = executor.parse_duration(opts.lock_timeout)
   if not lock_timeout then errors.usage("--lock-timeout: not a duration: %q", opts.lock_timeout) end
   local ws = workspace.open(opts)
-  local ok, serr = sumcheck.validate(ws.dir)
+  local dir, derr = migdir.open(ws.dir)
+  if not dir then errors.config("%s", derr) end
+  local ok, serr = sumcheck.validate(ws.dir, dir.sum_text)
   if not ok then
     io.stdout:write(serr.text)
     errors.failed("%s", serr.summary)
   end
-  local dir = assert(migdir.open(ws.dir))
   local url = opts.url or ws.config.url or os.getenv("DATABASE_URL")
   if not url or url == "" then
     errors.config("no database URL: pass --url, set url in the env of atlas.hcl, or set DATABASE_URL")

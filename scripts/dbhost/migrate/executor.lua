@@ -367,6 +367,7 @@ function Executor:execute(plan, opts)
 
   if not dry then
     self.store:create()
+    self.store:prepare()
     if plan.baseline then
       self.store:write { version = plan.baseline.version, description = plan.baseline.description,
                          type = revisions.BASELINE, applied = 0, total = 0, hash = "" }

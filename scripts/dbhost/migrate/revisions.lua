@@ -92,8 +92,29 @@ function Store:read_all()
   return list
 end
 
+-- Atlas's upsert: version, description and executed_at keep their first values.
+local UPSERT = [[
+INSERT INTO %s AS r (version, description, type, applied, total, executed_at, execution_time,
+                     error, error_stmt, hash, partial_hashes, operator_version)
+VALUES (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s::jsonb, %s)
+ON CONFLICT (version) DO UPDATE SET
+  type = EXCLUDED.type, applied = EXCLUDED.applied, total = EXCLUDED.total,
+  execution_time = EXCLUDED.execution_time, error = EXCLUDED.error, error_stmt = EXCLUDED.error_stmt,
+  hash = EXCLUDED.hash, partial_hashes = EXCLUDED.partial_hashes,
+  operator_version = EXCLUDED.operator_version]]
+
+local PREPARED = "dbhost_write_revision"
+
+--- store:prepare(): prepare the upsert once on this connection (the table must
+-- exist); upsert_sql then writes a short EXECUTE, parsed and planned once.
+function Store:prepare()
+  if self.prepared then return end
+  check(self.conn:exec(("PREPARE %s (text, text, bigint, bigint, bigint, bigint, text, text, text, text, text) AS "
+    ):format(PREPARED) .. UPSERT:format(self.ident, "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11")))
+  self.prepared = true
+end
+
 --- store:upsert_sql(rev) -> SQL text writing rev (values inlined as literals)
--- version, description and executed_at keep their first values (Atlas's upsert).
 function Store:upsert_sql(rev)
   local conn = self.conn
   local function lit(v)
@@ -102,18 +123,13 @@ function Store:upsert_sql(rev)
     return conn:escape_literal(tostring(v))
   end
   local partial = rev.partial_hashes and #rev.partial_hashes > 0 and json.encode(rev.partial_hashes) or nil
-  return ([[
-INSERT INTO %s AS r (version, description, type, applied, total, executed_at, execution_time,
-                     error, error_stmt, hash, partial_hashes, operator_version)
-VALUES (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s::jsonb, %s)
-ON CONFLICT (version) DO UPDATE SET
-  type = EXCLUDED.type, applied = EXCLUDED.applied, total = EXCLUDED.total,
-  execution_time = EXCLUDED.execution_time, error = EXCLUDED.error, error_stmt = EXCLUDED.error_stmt,
-  hash = EXCLUDED.hash, partial_hashes = EXCLUDED.partial_hashes,
-  operator_version = EXCLUDED.operator_version]]):format(self.ident,
-    lit(rev.version), lit(rev.description or ""), lit(rev.type or M.EXECUTE), lit(rev.applied or 0),
+  local values = { lit(rev.version), lit(rev.description or ""), lit(rev.type or M.EXECUTE), lit(rev.applied or 0),
     lit(rev.total or 0), lit(math.floor(rev.execution_time or 0)), lit(rev.error), lit(rev.error_stmt),
-    lit(rev.hash or ""), lit(partial), lit(rev.operator_version or M.operator_version()))
+    lit(rev.hash or ""), lit(partial), lit(rev.operator_version or M.operator_version()) }
+  if self.prepared then
+    return ("EXECUTE %s (%s)"):format(PREPARED, table.concat(values, ", "))
+  end
+  return UPSERT:format(self.ident, table.unpack(values))
 end
 
 --- store:write(rev): upsert the revision
