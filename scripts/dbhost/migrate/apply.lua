@@ -83,10 +83,7 @@ function M.run(opts, args)
     io.stdout:write(serr.text)
     errors.failed("%s", serr.summary)
   end
-  local url = opts.url or ws.config.url or os.getenv("DATABASE_URL")
-  if not url or url == "" then
-    errors.config("no database URL: pass --url, set url in the env of atlas.hcl, or set DATABASE_URL")
-  end
+  local url = target.url_of(opts, ws)
   local conn <close> = target.connect(url)
   local ex = executor.new {
     conn = conn.conn, dir = dir, tx_mode = opts.tx_mode,

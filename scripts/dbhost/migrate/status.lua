@@ -93,10 +93,7 @@ function M.run(opts)
   local ws = workspace.open(opts)
   local dir, derr = migdir.open(ws.dir)
   if not dir then errors.config("%s", derr) end
-  local url = opts.url or ws.config.url or os.getenv("DATABASE_URL")
-  if not url or url == "" then
-    errors.config("no database URL: pass --url, set url in the env of atlas.hcl, or set DATABASE_URL")
-  end
+  local url = target.url_of(opts, ws)
   local t <close> = target.connect(url)
   local st = M.collect(t.conn, dir, opts.revisions_schema or (ws.config.migration or {}).revisions_schema, t.schema)
   if opts.format == "json" then

@@ -49,6 +49,16 @@ end
 Target.__close = Target.close
 Target.__gc = Target.close
 
+--- target.url_of(opts, ws) -> the database URL a command works on: --url, else the
+-- env's url in atlas.hcl, else $DATABASE_URL; a config error when there is none
+function M.url_of(opts, ws)
+  local url = opts.url or ws.config.url or os.getenv("DATABASE_URL")
+  if not url or url == "" then
+    errors.config("no database URL: pass --url, set url in the env of atlas.hcl, or set DATABASE_URL")
+  end
+  return url
+end
+
 --- target.connect(url [, timeout]) -> target { conn=, schema=, url= (redacted) } | raises
 function M.connect(url, timeout)
   local conninfo, schema = M.split_search_path(url)

@@ -272,6 +272,20 @@ local function column_replaced(a, b)
   return a.generated ~= b.generated and b.generated ~= nil
 end
 
+-- Seed every object of `kind` that is dropped or replaced (so its dependents are
+-- found); returns the set of keys that are replaced (dropped and created again).
+local function seed_replaced(seeds, kind, from_map, to_map, replaced)
+  local set = {}
+  for key, o in pairs(from_map) do
+    local w = to_map[key]
+    if not w or replaced(o, w) then
+      seeds[kind .. ":" .. key] = true
+      if w then set[key] = true end
+    end
+  end
+  return set
+end
+
 local function view_replaced(a, b)
   return a.def ~= b.def or (a.materialized or false) ~= (b.materialized or false)
     or not same_set(a.options, b.options)
@@ -436,22 +450,8 @@ function Planner:find_replacements()
     local w = to.indexes[key]
     if not w or w.def ~= i.def then seeds["index:" .. key] = true end
   end
-  self.replaced_views = {}
-  for key, v in pairs(from.views) do
-    local w = to.views[key]
-    if not w or view_replaced(v, w) then
-      seeds["view:" .. key] = true
-      if w then self.replaced_views[key] = true end
-    end
-  end
-  self.replaced_functions = {}
-  for key, f in pairs(from.functions) do
-    local w = to.functions[key]
-    if not w or function_replaced(f, w) then
-      seeds["function:" .. key] = true
-      if w then self.replaced_functions[key] = true end
-    end
-  end
+  self.replaced_views = seed_replaced(seeds, "view", from.views, to.views, view_replaced)
+  self.replaced_functions = seed_replaced(seeds, "function", from.functions, to.functions, function_replaced)
   self.replaced_types = {}
   for key, t in pairs(from.types) do
     local w = to.types[key]
