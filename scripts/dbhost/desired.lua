@@ -2,9 +2,13 @@
 --
 -- Shared by create-migrations and check-migrations: both replay the migration
 -- directory on one throwaway database and load the desired schema (atlas.hcl's
--- `src`, or --to) into another, then compare the two.
+-- `src`, or --to) into another, then compare the two. Besides the schema
+-- sources (file://, dir://, postgres://), `src` may name an external_schema data
+-- source (data.external_schema.NAME.url): its program prints the SQL, which is
+-- how an ORM's schema printer (SQLAlchemy, Prisma, ...) plugs in.
 local errors = require "dbhost.errors"
 local source = require "dbhost.schema.source"
+local proc = require "dbhost.proc"
 
 local M = {}
 
@@ -31,9 +35,36 @@ function M.dev_url(ws, opts)
   return opts.dev_url or ws.config.dev or "local://postgres"
 end
 
+-- The SQL an `external_schema` data source prints: its program is run from its argv
+-- list (never through a shell) in the project directory.
+local function external_sql(name, ws)
+  local kinds = ws.config.data and ws.config.data.external_schema
+  local rec = kinds and kinds[name]
+  if not rec then
+    errors.config('%s: no data "external_schema" %q', ws.config.file or "atlas.hcl", name)
+  end
+  local argv = {}
+  for i, a in ipairs(rec.program) do argv[i] = a end
+  local r, err = proc.run { argv = argv, cwd = ws.config.dir, timeout = 600 }
+  if not r then errors.failed("external_schema %q: %s", name, tostring(err)) end
+  if r.status ~= 0 then
+    errors.failed("external_schema %q: %s exited with %s:\n%s", name, table.concat(argv, " "),
+      r.status and ("status " .. r.status) or ("signal " .. tostring(r.signal)), (r.stderr or ""):gsub("%s+$", ""))
+  end
+  return r.stdout, ("external_schema.%s (output of %s)"):format(name, argv[1])
+end
+
 --- desired.load(src, ws, opts) -> model, info | raises a failed error naming the source
 function M.load(src, ws, opts)
-  local model, info = source.load(src, { dev_url = M.dev_url(ws, opts), dir = ws.config.dir })
+  local dev = { dev_url = M.dev_url(ws, opts), dir = ws.config.dir }
+  local model, info
+  local ext = src:match("^external_schema://(.+)$")
+  if ext then
+    local sql, name = external_sql(ext, ws)
+    model, info = source.load_text(name, sql, dev)
+  else
+    model, info = source.load(src, dev)
+  end
   if not model then errors.failed("%s", tostring(info)) end
   return model, info
 end

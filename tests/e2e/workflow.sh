@@ -62,4 +62,30 @@ expect_out "schema.sql:$line:"; expect_out 'relation "nowhere" does not exist'
 run "$DBHOST" create-migrations x
 expect_rc 1; expect_err "schema.sql:$line:"
 expect_eq "$(ls migrations | wc -l)" "5" "nothing written after a failed create-migrations"
+
+# an ORM's schema printer as the desired state: data "external_schema", run from its argv list
+sed -i '$d' schema.sql   # drop the broken table again
+mkdir orm && cp schema.sql orm/printed.sql
+cat > atlas.hcl <<'HCL'
+data "external_schema" "orm" {
+  program = ["cat", "orm/printed.sql"]
+}
+env "local" {
+  src = data.external_schema.orm.url
+  dev = "local://postgres"
+  migration {
+    dir = "file://migrations"
+  }
+}
+HCL
+run "$DBHOST" check-migrations
+expect_rc 0; expect_out "in sync with external_schema://orm"
+echo 'CREATE TABLE printed_by_orm (id bigint PRIMARY KEY);' >> orm/printed.sql
+run "$DBHOST" create-migrations orm_table
+expect_rc 0; expect_out "_orm_table.sql (1 statement)"
+run "$DBHOST" check-migrations
+expect_rc 0
+sed -i 's|"cat", "orm/printed.sql"|"cat", "orm/missing.sql"|' atlas.hcl
+run "$DBHOST" check-migrations
+expect_rc 1; expect_out 'external_schema "orm": cat orm/missing.sql exited with status 1'
 summary

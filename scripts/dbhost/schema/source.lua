@@ -108,6 +108,13 @@ local function load_scripts(scripts, opts, info)
   return m, info
 end
 
+--- source.load_text(name, text, opts) -> model, info | nil, message
+-- SQL text from elsewhere (an ORM's schema printer), run on a throwaway dev
+-- database and inspected; errors name `name`, line and column.
+function M.load_text(name, text, opts)
+  return load_scripts({ { name = name, text = text } }, opts or {}, { kind = "text", name = name })
+end
+
 --- source.load(src, opts) -> model, info | nil, message
 -- info = { kind = "database"|"file"|"dir", files = {...}, dev =, conn = (opts.keep) }
 function M.load(src, opts)
