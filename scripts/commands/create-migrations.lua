@@ -68,19 +68,44 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
       if n:match("%.sql$") then names[#names + 1] = n end
     end
     local name = args[1] and slug(args[1]) or ""
-    local file = next_version(names) .. (name ~= "" and ("_" .. name) or "") .. ".sql"
-    local path = ws.dir .. "/" .. file
+    local suffix = name ~= "" and ("_" .. name) or ""
+
+    -- Statements PostgreSQL must run outside a transaction (enum values used in the
+    -- same migration) go into a file of their own, before the rest, so that the rest
+    -- (drops included) still runs in one transaction and fails as a whole.
+    local outside, inside = {}, {}
+    for _, st in ipairs(plan.statements) do
+      if st.txmode == "none" then outside[#outside + 1] = st else inside[#inside + 1] = st end
+    end
+    local files = {}
+    if #outside > 0 and #inside > 0 then
+      files[1] = { plan = { statements = outside, txmode_none = true }, tag = suffix .. "_outside_tx" }
+      files[2] = { plan = { statements = inside, txmode_none = false }, tag = suffix }
+    else
+      files[1] = { plan = plan, tag = suffix }
+    end
+    for _, f in ipairs(files) do
+      f.name = next_version(names) .. f.tag .. ".sql"
+      f.path = ws.dir .. "/" .. f.name
+      names[#names + 1] = f.name
+    end
     local sum_path = ws.dir .. "/atlas.sum"
     local old_sum = fs.read(sum_path)
     local old_template = ws.template and fs.read(ws.template)
 
     local function restore()
-      fs.remove(path)
+      for _, f in ipairs(files) do fs.remove(f.path) end
       if old_sum then fs.write(sum_path, old_sum) else fs.remove(sum_path) end
       if old_template then fs.write(ws.template, old_template) end
     end
 
-    errors.check(fs.write(path, diff.render(plan)))
+    for _, f in ipairs(files) do
+      local ok_w, werr_w = fs.write(f.path, diff.render(f.plan))
+      if not ok_w then
+        restore()
+        errors.failed("%s", werr_w)
+      end
+    end
     local text, entries = hash.atlas_sum(ws.dir)
     if not text then
       restore()
@@ -104,16 +129,26 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
       errors.failed("the generated migration does not reach the desired schema; nothing was written:\n  %s", why)
     end
 
-    io.stdout:write(("wrote %s (%d %s)\n"):format(path, #plan.statements,
-      #plan.statements == 1 and "statement" or "statements"))
-    io.stdout:write(("updated %s%s\n"):format(sum_path, ws.template and (" and MigrationHash in " .. ws.template) or ""))
-    for _, st in ipairs(plan.statements) do
-      if st.destructive then io.stdout:write("  destructive: ", st.comment or st.sql, "\n") end
-      if st.rename_hint then io.stdout:write("  note: ", st.rename_hint, "\n") end
+    for _, f in ipairs(files) do
+      local n = #f.plan.statements
+      io.stdout:write(("wrote %s (%d %s%s)\n"):format(f.path, n, n == 1 and "statement" or "statements",
+        f.plan.txmode_none and ", outside a transaction (-- atlas:txmode none), as PostgreSQL requires" or ""))
     end
-    for _, note in ipairs(plan.notes or {}) do io.stdout:write("  note: ", note, "\n") end
-    if plan.txmode_none then
-      io.stdout:write("  note: the file runs outside a transaction (-- atlas:txmode none), as PostgreSQL requires\n")
+    io.stdout:write(("updated %s%s\n"):format(sum_path, ws.template and (" and MigrationHash in " .. ws.template) or ""))
+    local said = {}
+    local function note(prefix, text)
+      if text and not said[text] then
+        said[text] = true
+        io.stdout:write("  ", prefix, ": ", text, "\n")
+      end
+    end
+    for _, st in ipairs(plan.statements) do
+      if st.destructive then note("destructive", st.comment or st.sql) end
+      note("note", st.rename_hint)
+    end
+    for _, text in ipairs(plan.notes or {}) do
+      -- with the split, the planner's "the file runs outside a transaction" is said above
+      if not (#files > 1 and text:find("txmode none", 1, true)) then note("note", text) end
     end
     return 0
   end,

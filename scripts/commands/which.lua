@@ -11,8 +11,8 @@ The search path is the project's scripts/commands/, then DBHOST_PATH
 Bundled scripts print as "(bundled) commands/NAME.lua".]],
   args = { min = 1, max = 3, name = "a command name" },
   run = function(_, args)
-    local location, name, n = main.find(args)
-    if not location or n ~= #args then
+    local location, name = main.find(args)
+    if not location or name ~= table.concat(args, " "):gsub("%s+", " ") then
       errors.failed("no command '%s' on the search path", table.concat(args, " "))
     end
     io.stdout:write(location, "\n")

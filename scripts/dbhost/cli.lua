@@ -99,7 +99,9 @@ function M.help_text(spec, cmdname)
     local rows = {}
     for _, o in ipairs(spec.options) do
       local left = "--" .. o[1] .. (o.arg and (" " .. o.arg) or "")
-      rows[#rows + 1] = { left, o.help or "" , o.default }
+      local help = o.help or ""
+      if o.choices then help = help .. " (" .. table.concat(o.choices, "|") .. ")" end
+      rows[#rows + 1] = { left, help, o.default }
       width = math.max(width, #left)
     end
     for _, r in ipairs(rows) do

@@ -72,6 +72,12 @@ end
 --- main.find(words) -> location, name, nwords | nil
 -- The longest match wins: "migrate hash" before "migrate".
 function M.find(words)
+  -- "dbhost which 'migrate hash'" means the same as "dbhost which migrate hash"
+  if #words == 1 and words[1]:find("%s") then
+    local split = {}
+    for w in words[1]:gmatch("%S+") do split[#split + 1] = w end
+    words = split
+  end
   for n = math.min(#words, 3), 1, -1 do
     local parts = {}
     for i = 1, n do

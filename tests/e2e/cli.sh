@@ -36,6 +36,12 @@ expect_rc 0; expect_out "Usage: dbhost migrate hash"
 run "$DBHOST" which migrate hash
 expect_rc 0; expect_out "(bundled) commands/migrate/hash.lua"
 
+run "$DBHOST" which "migrate hash"
+expect_rc 0; expect_out "(bundled) commands/migrate/hash.lua"
+
+run "$DBHOST" apply --help
+expect_out "(file|all|none)"
+
 run "$DBHOST" which nothing-here
 expect_rc 1; expect_err "no command 'nothing-here'"
 

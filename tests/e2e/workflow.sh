@@ -30,6 +30,23 @@ grep -qF "$(head -n 1 migrations/atlas.sum)" cloud-formation.yaml || fail "Migra
 run "$DBHOST" check-migrations --format markdown
 expect_rc 0; expect_out "### ✅ check-migrations"
 
+# an enum value used in the same change: the ADD VALUE goes to a file of its own that runs
+# outside a transaction; the rest (a drop included) stays transactional
+sed -i "s/'closed', 'archived')/'closed', 'archived', 'frozen')/" schema.sql
+sed -i "s/\"status\" \"account_status\" NOT NULL DEFAULT 'active',/\"status\" \"account_status\" NOT NULL DEFAULT 'frozen',/" schema.sql
+run "$DBHOST" create-migrations freeze
+expect_rc 0
+expect_out "_freeze_outside_tx.sql (1 statement, outside a transaction"; expect_out "_freeze.sql (1 statement)"
+outside=$(ls migrations | grep _freeze_outside_tx.sql); inside=$(ls migrations | grep '_freeze\.sql$')
+[[ "$outside" < "$inside" ]] || fail "the enum file must come first: $outside $inside"
+head -n 1 "migrations/$outside" | grep -qx -- '-- atlas:txmode none' || fail "no txmode directive in $outside"
+grep -q 'atlas:txmode' "migrations/$inside" && fail "the transactional file has a txmode directive"
+run "$DBHOST" check-migrations
+expect_rc 0
+rm "migrations/$outside" "migrations/$inside"
+sed -i "s/'closed', 'archived', 'frozen')/'closed', 'archived')/; s/NOT NULL DEFAULT 'frozen',/NOT NULL DEFAULT 'active',/" schema.sql
+"$DBHOST" migrate hash >/dev/null
+
 # a hand-edited migration: first the hash check, then the schema check names what differs
 echo 'ALTER TABLE public.orders ADD COLUMN extra integer;' >> "migrations/$new"
 run "$DBHOST" check-migrations
