@@ -231,6 +231,23 @@ static void add_bundle_searcher(lua_State *L) {
   lua_pop(L, 2);
 }
 
+/*
+** Lua C modules dbhost uses (lua-cjson) live in the system's Lua 5.4 module
+** folder, which the build found: make sure package.cpath searches it, after
+** whatever LUA_CPATH or the library's default already lists.
+*/
+static void add_module_folder(lua_State *L) {
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "cpath");
+  const char *cpath = lua_tostring(L, -1);
+  const char *entry = DBHOST_LUA_CMOD_DIR "/?.so";
+  if (cpath == NULL || strstr(cpath, entry) == NULL) {
+    lua_pushfstring(L, "%s%s%s", cpath ? cpath : "", (cpath && *cpath) ? ";" : "", entry);
+    lua_setfield(L, -3, "cpath");
+  }
+  lua_pop(L, 2);
+}
+
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1);
   char **argv = (char **)lua_touserdata(L, 2);
@@ -241,6 +258,7 @@ static int pmain(lua_State *L) {
   DBHOST_MODULES(PRELOAD)
 #undef PRELOAD
   add_bundle_searcher(L);
+  add_module_folder(L);
 
   /* arg table as lua.c builds it: arg[0] is the program */
   lua_createtable(L, argc, 1);

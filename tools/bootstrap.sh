@@ -36,6 +36,8 @@ missing() {
     for p in "${need_pc[@]}"; do pkg-config --exists "$p" || m+=("pc:$p"); done
     # cmocka has no .pc on every system: look for the header
   fi
+  # lua-cjson, the Lua 5.4 C module dbhost's JSON goes through
+  if have_cmd lua5.4; then lua5.4 -e 'require "cjson"' >/dev/null 2>&1 || m+=("lua:cjson"); fi
   [ -e /usr/include/cmocka.h ] || [ -e /usr/local/include/cmocka.h ] || [ -e /opt/homebrew/include/cmocka.h ] || m+=("hdr:cmocka")
   # libFuzzer and the sanitizer runtimes (clang's runtime package)
   if have_cmd clang; then
@@ -67,9 +69,10 @@ if [ "$os" = Darwin ]; then
   command -v brew >/dev/null 2>&1 || { echo "bootstrap: Homebrew is needed on macOS (https://brew.sh)" >&2; exit 1; }
   run brew install cmake pkg-config lua@5.4 libyaml libpq openssl@3 cmocka postgresql@16 llvm luarocks
   run luarocks --lua-version=5.4 install busted
+  run luarocks --lua-version=5.4 install lua-cjson
 elif command -v apt-get >/dev/null 2>&1; then
   pkgs=(build-essential clang cmake pkg-config git ca-certificates
-        liblua5.4-dev lua5.4 lua-busted libyaml-dev libpq-dev libssl-dev libcurl4-openssl-dev
+        liblua5.4-dev lua5.4 lua-busted lua-cjson libyaml-dev libpq-dev libssl-dev libcurl4-openssl-dev
         libcmocka-dev postgresql postgresql-contrib)
   export DEBIAN_FRONTEND=noninteractive
   run "${sudo_cmd[@]}" apt-get update -qq
@@ -86,6 +89,7 @@ elif command -v dnf >/dev/null 2>&1; then
       lua lua-devel libyaml-devel libpq-devel openssl-devel libcurl-devel libcmocka-devel \
       postgresql-server postgresql-contrib luarocks
   run "${sudo_cmd[@]}" luarocks install busted
+  run "${sudo_cmd[@]}" luarocks --lua-version=5.4 install lua-cjson
 else
   echo "bootstrap: no supported package manager (apt-get, dnf, brew); install: $(echo $todo)" >&2
   exit 1

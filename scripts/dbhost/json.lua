@@ -1,28 +1,34 @@
---- dbhost.json: JSON encode and decode for dbhost's own documents.
+--- dbhost.json: JSON for dbhost's own documents, on top of lua-cjson.
 --
 --   json.encode(value [, indent]) -> string
 --   json.decode(text [, name]) -> value | nil, "name:LINE:COL: expected ...", "EJSON"
+--   json.encoder(opts) -> function(value [, indent]) -> string   (other conventions, e.g. HCL's)
 --
--- Objects are Lua tables with string keys, arrays are sequences (an empty
--- table encodes as []; json.object() makes an empty one that encodes as {}).
--- JSON null decodes to json.null, a unique sentinel, so that arrays keep their length.
+-- cjson escapes every string and key and spells the floats; this module only
+-- walks tables so that keys come out sorted (stable output) and, with an
+-- indent, one item a line. Objects are Lua tables with string keys, arrays are
+-- sequences (an empty table encodes as []; json.object() makes an empty one
+-- that encodes as {}). JSON null is json.null (= cjson.null), so that arrays
+-- keep their length. Decoded objects are plain tables: an empty object comes
+-- back as an empty table, which encodes as [] again.
+local cjson = require "cjson"
+
 local M = {}
 
-M.null = setmetatable({}, { __tostring = function() return "null" end, __name = "json.null" })
+-- A private instance: settings made here do not change other users of cjson.
+local cj = cjson.new()
+M.MAX_DEPTH = 512
+cj.decode_max_depth(M.MAX_DEPTH)
+cj.decode_invalid_numbers(false)  -- no NaN, Infinity or hex numbers in input
+cj.encode_invalid_numbers(false)  -- and none in output either
+
+M.null = cjson.null
 local object_mt = { __name = "json.object" }
 
 --- json.object([t]) -> t marked as an object (so {} encodes as {})
 function M.object(t) return setmetatable(t or {}, object_mt) end
 
-local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
-                  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-
-local function encode_string(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    return escapes[c] or ("\\u%04x"):format(c:byte())
-  end) .. '"'
-end
-
+-- A sequence without holes and without other keys (json.object() never is one).
 local function is_array(t)
   if getmetatable(t) == object_mt then return false end
   local n = #t
@@ -33,184 +39,140 @@ local function is_array(t)
   return true
 end
 
-local encode_value
-
-local function encode_table(t, indent, depth, seen)
-  if seen[t] then error("json.encode: cycle in table", 0) end
-  seen[t] = true
-  local nl, pad, pad_in, sep = "", "", "", ":"
-  if indent then
-    nl = "\n"
-    pad = string.rep(indent, depth)
-    pad_in = string.rep(indent, depth + 1)
-    sep = ": "
-  end
-  local parts = {}
-  local out
-  if is_array(t) then
-    for i = 1, #t do parts[i] = pad_in .. encode_value(t[i], indent, depth + 1, seen) end
-    out = #parts == 0 and "[]" or ("[" .. nl .. table.concat(parts, "," .. nl) .. nl .. pad .. "]")
-  else
-    local keys = {}
-    for k in pairs(t) do
-      if type(k) ~= "string" then error("json.encode: object key is a " .. type(k), 0) end
-      keys[#keys + 1] = k
-    end
-    table.sort(keys)
-    for i, k in ipairs(keys) do
-      parts[i] = pad_in .. encode_string(k) .. sep .. encode_value(t[k], indent, depth + 1, seen)
-    end
-    out = #parts == 0 and "{}" or ("{" .. nl .. table.concat(parts, "," .. nl) .. nl .. pad .. "}")
-  end
-  seen[t] = nil
-  return out
+-- cjson writes "/" as "\/"; every "/" it writes is escaped so, so dropping
+-- the backslash before each one gives the plain spelling back.
+local function encode_string(s)
+  return (cj.encode(s):gsub("\\/", "/"))
 end
 
-encode_value = function(v, indent, depth, seen)
-  local tv = type(v)
-  if v == nil or v == M.null then return "null" end
-  if tv == "boolean" then return tostring(v) end
-  if tv == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then error("json.encode: number is not finite", 0) end
-    if math.type(v) == "integer" then return tostring(v) end
-    return (("%.17g"):format(v))
+-- Integers keep all their digits (cjson spells every number as a double with
+-- 14 significant digits); floats take cjson's spelling when it reads back as
+-- the same number, else 17 digits.
+local function encode_number(n)
+  if math.type(n) == "integer" then return ("%d"):format(n) end
+  local s = cj.encode(n)  -- raises on NaN and infinities
+  if tonumber(s) ~= n then s = ("%.17g"):format(n) end
+  return s
+end
+
+--- json.encoder(opts) -> encode(value [, indent]) -> string, with keys sorted
+-- opts (all optional): is_array(t) -> bool, null (the sentinel that encodes as
+-- null), number(n) -> string, html_safe (write <, > and & as \u003c, \u003e,
+-- \u0026, as Go's encoding/json does).
+function M.encoder(opts)
+  local array_p = opts.is_array or is_array
+  local null = opts.null or M.null
+  local number = opts.number or encode_number
+  local encode_value
+
+  -- An array or object, one item a line when indented.
+  local function encode_table(t, indent, depth, seen)
+    if seen[t] then error("json.encode: cycle in table", 0) end
+    seen[t] = true
+    local nl, pad, pad_in, sep = "", "", "", ":"
+    if indent then
+      nl, sep = "\n", ": "
+      pad, pad_in = indent:rep(depth), indent:rep(depth + 1)
+    end
+    local parts, out = {}, nil
+    if array_p(t) then
+      for i = 1, #t do parts[i] = pad_in .. encode_value(t[i], indent, depth + 1, seen) end
+      out = #parts == 0 and "[]" or ("[" .. nl .. table.concat(parts, "," .. nl) .. nl .. pad .. "]")
+    else
+      local keys = {}
+      for k in pairs(t) do
+        if type(k) ~= "string" then error("json.encode: object key is a " .. type(k), 0) end
+        keys[#keys + 1] = k
+      end
+      table.sort(keys)
+      for i, k in ipairs(keys) do
+        parts[i] = pad_in .. encode_string(k) .. sep .. encode_value(t[k], indent, depth + 1, seen)
+      end
+      out = #parts == 0 and "{}" or ("{" .. nl .. table.concat(parts, "," .. nl) .. nl .. pad .. "}")
+    end
+    seen[t] = nil
+    return out
   end
-  if tv == "string" then return encode_string(v) end
-  if tv == "table" then return encode_table(v, indent, depth, seen) end
-  error("json.encode: cannot encode a " .. tv, 0)
+
+  encode_value = function(v, indent, depth, seen)
+    local tv = type(v)
+    if v == nil or v == null or v == M.null then return "null" end
+    if tv == "boolean" then return v and "true" or "false" end
+    if tv == "number" then
+      if v ~= v or v == math.huge or v == -math.huge then error("json.encode: number is not finite", 0) end
+      return number(v)
+    end
+    if tv == "string" then return encode_string(v) end
+    if tv == "table" then return encode_table(v, indent, depth, seen) end
+    error("json.encode: cannot encode a " .. tv, 0)
+  end
+
+  local html = { ["<"] = "\\u003c", [">"] = "\\u003e", ["&"] = "\\u0026" }
+  return function(value, indent)
+    local s = encode_value(value, indent, 0, {})
+    -- These characters occur only inside strings, so the whole text can be rewritten.
+    if opts.html_safe then s = s:gsub("[<>&]", html) end
+    return s
+  end
 end
 
 --- json.encode(value [, indent]) -> string (keys sorted, so output is stable)
-function M.encode(value, indent)
-  return encode_value(value, indent, 0, {})
-end
+M.encode = M.encoder {}
 
 -- Decoder ------------------------------------------------------------------
 
-local Decoder = {}
-Decoder.__index = Decoder
+-- cjson names tokens in its messages; these are the words users read.
+local TOKENS = {
+  T_OBJ_BEGIN = '"{"', T_OBJ_END = '"}"', T_ARR_BEGIN = '"["', T_ARR_END = '"]"',
+  T_STRING = "a string", T_NUMBER = "a number", T_BOOLEAN = "a boolean", T_NULL = "null",
+  T_COLON = '":"', T_COMMA = '","', T_END = "end of input",
+  ["unexpected end of string"] = "an unterminated string",
+}
+local EXPECTED = {
+  ["comma or array end"] = '"," or "]"', ["comma or object end"] = '"," or "}"',
+  colon = '":"', ["object key string"] = "a string key", value = "a JSON value",
+  ["the end"] = "the end of input",
+}
 
-function Decoder:fail(pos, what)
-  local line, col = 1, 1
-  local text = self.text
-  for i = 1, math.min(pos, #text + 1) - 1 do
-    if text:byte(i) == 10 then line, col = line + 1, 1 else col = col + 1 end
-  end
-  error({ json_error = ("%s:%d:%d: %s"):format(self.name, line, col, what) }, 0)
+-- line_col(text, offset) -> line, column (in characters) of a 1-based byte offset.
+local function line_col(text, offset)
+  local before = text:sub(1, offset - 1)
+  local line, last_nl = 1, 0
+  for i in before:gmatch("()\n") do line, last_nl = line + 1, i end
+  local prefix = before:sub(last_nl + 1)
+  return line, (utf8.len(prefix) or #prefix) + 1
 end
 
-function Decoder:skip(pos)
-  return self.text:find("[^ \t\r\n]", pos) or #self.text + 1
-end
-
-local function found(text, pos)
-  if pos > #text then return "end of input" end
-  return ("%q"):format(text:sub(pos, pos))
-end
-
-function Decoder:string(pos)
-  local text, buf, i = self.text, {}, pos + 1
-  while true do
-    local j = text:find('["\\%c]', i)
-    if not j then self:fail(pos, "unterminated string") end
-    buf[#buf + 1] = text:sub(i, j - 1)
-    local c = text:sub(j, j)
-    if c == '"' then return table.concat(buf), j + 1 end
-    if c ~= "\\" then self:fail(j, "control character in string") end
-    local e = text:sub(j + 1, j + 1)
-    local simple = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
-    if simple[e] then
-      buf[#buf + 1] = simple[e]
-      i = j + 2
-    elseif e == "u" then
-      local hex = text:match("^%x%x%x%x", j + 2)
-      if not hex then self:fail(j, "expected 4 hex digits after \\u") end
-      local cp = tonumber(hex, 16)
-      i = j + 6
-      if cp >= 0xD800 and cp <= 0xDBFF then
-        local lo = text:match("^\\u(%x%x%x%x)", i)
-        lo = lo and tonumber(lo, 16)
-        if lo and lo >= 0xDC00 and lo <= 0xDFFF then
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
-          i = i + 6
-        end
-      end
-      buf[#buf + 1] = utf8.char(cp)
-    else
-      self:fail(j, "invalid escape \\" .. e)
-    end
-  end
-end
-
-function Decoder:value(pos, depth)
-  if depth > 512 then self:fail(pos, "nesting too deep") end
-  pos = self:skip(pos)
-  local text = self.text
-  local c = text:sub(pos, pos)
-  if c == "{" then
-    local obj = M.object()
-    pos = self:skip(pos + 1)
-    if text:sub(pos, pos) == "}" then return obj, pos + 1 end
-    while true do
-      if text:sub(pos, pos) ~= '"' then self:fail(pos, "expected a string key, found " .. found(text, pos)) end
-      local key
-      key, pos = self:string(pos)
-      pos = self:skip(pos)
-      if text:sub(pos, pos) ~= ":" then self:fail(pos, 'expected ":", found ' .. found(text, pos)) end
-      obj[key], pos = self:value(pos + 1, depth + 1)
-      pos = self:skip(pos)
-      local d = text:sub(pos, pos)
-      if d == "}" then return obj, pos + 1 end
-      if d ~= "," then self:fail(pos, 'expected "," or "}", found ' .. found(text, pos)) end
-      pos = self:skip(pos + 1)
-    end
-  elseif c == "[" then
-    local arr, n = {}, 0
-    pos = self:skip(pos + 1)
-    if text:sub(pos, pos) == "]" then return arr, pos + 1 end
-    while true do
-      n = n + 1
-      arr[n], pos = self:value(pos, depth + 1)
-      pos = self:skip(pos)
-      local d = text:sub(pos, pos)
-      if d == "]" then return arr, pos + 1 end
-      if d ~= "," then self:fail(pos, 'expected "," or "]", found ' .. found(text, pos)) end
-      pos = pos + 1
-    end
-  elseif c == '"' then
-    return self:string(pos)
-  elseif text:find("^true", pos) then
-    return true, pos + 4
-  elseif text:find("^false", pos) then
-    return false, pos + 5
-  elseif text:find("^null", pos) then
-    return M.null, pos + 4
+-- located(text, name, cjson_message) -> "name:LINE:COL: expected X, found Y"
+local function located(text, name, msg)
+  local want, got, at = msg:match("^Expected (.-) but found (.-) at character (%d+)$")
+  local what
+  if want then
+    what = ("expected %s, found %s"):format(EXPECTED[want] or want, TOKENS[got] or got)
   else
-    local num = text:match("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
-    if num and num ~= "" and num ~= "-" then
-      local v = math.tointeger(tonumber(num)) or tonumber(num)
-      if v == nil then self:fail(pos, "malformed number " .. num) end
-      return v, pos + #num
-    end
-    self:fail(pos, "expected a JSON value, found " .. found(text, pos))
+    at = msg:match("^Found too many nested data structures %(%d+%) at character (%d+)$")
+    if not at then error(msg, 0) end  -- not a syntax error: a bug to see, not to report
+    what = ("nesting too deep (more than %d levels)"):format(M.MAX_DEPTH)
   end
+  local line, col = line_col(text, tonumber(at))
+  return ("%s:%d:%d: %s"):format(name, line, col, what)
+end
+
+-- Floats that hold whole numbers become integers, as JSON has only one number type.
+local function integers(v)
+  if type(v) == "number" then return math.tointeger(v) or v end
+  if type(v) == "table" then
+    for k, x in pairs(v) do v[k] = integers(x) end  -- 1 == 1.0, so assign always
+  end
+  return v
 end
 
 --- json.decode(text [, name]) -> value | nil, message, "EJSON"
 function M.decode(text, name)
-  local d = setmetatable({ text = text, name = name or "json" }, Decoder)
-  local ok, value, pos = pcall(d.value, d, 1, 0)
-  if not ok then
-    if type(value) == "table" and value.json_error then return nil, value.json_error, "EJSON" end
-    error(value, 0)
-  end
-  pos = d:skip(pos)
-  if pos <= #text then
-    local ok2, err = pcall(d.fail, d, pos, "unexpected " .. found(text, pos) .. " after the value")
-    assert(not ok2)
-    return nil, err.json_error, "EJSON"
-  end
-  return value
+  if type(text) ~= "string" then error("json.decode: text must be a string", 2) end
+  local ok, value = pcall(cj.decode, text)
+  if not ok then return nil, located(text, name or "json", tostring(value)), "EJSON" end
+  return integers(value)
 end
 
 return M
