@@ -1,6 +1,6 @@
 /*
- * fuzz_hcl.c: libFuzzer target for the atlas.hcl parser, dbhost.hcl
- * (scripts/dbhost/hcl.lua, pure Lua).
+ * fuzz_hcl.c: libFuzzer target for the atlas.hcl parser, dbhost.project.hcl.parse
+ * (scripts/dbhost/project/hcl/parse.lua, pure Lua).
  *
  * Each input is handed to hcl.parse(input, "fuzz.hcl") inside lua_pcall. The
  * parser's contract is to return either a body table or nil, message, "EHCL"
@@ -47,7 +47,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
   }
 }
 
-/* Create the state, point package.path at the scripts and load dbhost.hcl. */
+/* Create the state, point package.path at the scripts and load the HCL parser. */
 static void fuzz_setup(void) {
   lua_State *L = luaL_newstate();
   if (L == NULL) abort();
@@ -61,14 +61,14 @@ static void fuzz_setup(void) {
   lua_setfield(L, -2, "path");
   lua_pop(L, 1);
   lua_getglobal(L, "require");
-  lua_pushliteral(L, "dbhost.hcl");
+  lua_pushliteral(L, "dbhost.project.hcl.parse");
   if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-    fprintf(stderr, "fuzz_hcl: cannot load dbhost.hcl: %s\n", lua_tostring(L, -1));
+    fprintf(stderr, "fuzz_hcl: cannot load dbhost.project.hcl.parse: %s\n", lua_tostring(L, -1));
     abort();
   }
   lua_getfield(L, -1, "parse");
   if (!lua_isfunction(L, -1)) {
-    fprintf(stderr, "fuzz_hcl: dbhost.hcl has no parse function\n");
+    fprintf(stderr, "fuzz_hcl: dbhost.project.hcl.parse has no parse function\n");
     abort();
   }
   parse_ref = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -94,6 +94,7 @@ function M.encoder(opts)
     return out
   end
 
+  -- encode_value(v, indent, depth, seen) -> the JSON text of any value.
   encode_value = function(v, indent, depth, seen)
     local tv = type(v)
     if v == nil or v == null or v == M.null then return "null" end

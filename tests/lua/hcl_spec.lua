@@ -1,6 +1,6 @@
--- hcl_spec.lua: dbhost.hcl parses and evaluates the HCL that atlas.hcl files use.
+-- hcl_spec.lua: dbhost.project.hcl parses and evaluates the HCL that atlas.hcl files use.
 local helper = require "helper"
-local hcl = require "dbhost.hcl"
+local hcl = require "dbhost.project.hcl"
 
 local FIXTURES = helper.source_dir .. "/tests/lua/fixtures/hcl"
 
@@ -42,7 +42,7 @@ local function eval_error(text, ctx)
   return msg
 end
 
-describe("dbhost.hcl on the atlas.md §6 examples", function()
+describe("dbhost.project.hcl on the atlas.md §6 examples", function()
   it("A: a minimal env with a migration block", function()
     local t = parse_eval(read("example_a.hcl"))
     assert.equal(1, #t.blocks)
@@ -112,7 +112,7 @@ describe("dbhost.hcl on the atlas.md §6 examples", function()
   end)
 end)
 
-describe("dbhost.hcl heredocs", function()
+describe("dbhost.project.hcl heredocs", function()
   local t = parse_eval(read("heredoc.hcl"), { ["local"] = { bar = "Bar" } })
   local normal, indent = t.blocks[2].attrs, t.blocks[3].attrs
 
@@ -147,7 +147,7 @@ describe("dbhost.hcl heredocs", function()
   end)
 end)
 
-describe("dbhost.hcl expressions", function()
+describe("dbhost.project.hcl expressions", function()
   it("reads numbers, booleans, null and strings with escapes", function()
     assert.equal(42, value("42"))
     assert.equal(2.5, value("2.5"))
@@ -263,7 +263,7 @@ describe("dbhost.hcl expressions", function()
   end)
 end)
 
-describe("dbhost.hcl errors", function()
+describe("dbhost.project.hcl errors", function()
   -- { input, exact message } for syntax errors
   local cases = {
     { 'env "local" {\n  url = "postgres://x\n}\n',
@@ -354,7 +354,7 @@ describe("dbhost.hcl errors", function()
   end)
 end)
 
-describe("dbhost.hcl namespaces", function()
+describe("dbhost.project.hcl namespaces", function()
   it("reads a namespace alone as a word, and indexes it with []", function()
     local ctx = { atlas = { env = "dev" }, var = { url = "u" }, variables = { custom = { k = 1 } } }
     assert.equal("atlas", value("atlas", ctx))

@@ -1,7 +1,7 @@
--- project_spec.lua: dbhost.project resolves atlas.hcl project files into one config.
+-- project_spec.lua: dbhost.project.config resolves atlas.hcl project files into one config.
 local helper = require "helper"
-local project = require "dbhost.project"
-local hcl = require "dbhost.hcl"
+local project = require "dbhost.project.config"
+local hcl = require "dbhost.project.hcl"
 
 local FIXTURES = helper.source_dir .. "/tests/lua/fixtures/hcl"
 
@@ -36,7 +36,7 @@ local function load_text(text, opts)
   return project.load(opts)
 end
 
-describe("dbhost.project without a project file", function()
+describe("dbhost.project.config without a project file", function()
   local missing = fixture("no-such-dir/atlas.hcl")
 
   it("returns Atlas's defaults", function()
@@ -61,7 +61,7 @@ describe("dbhost.project without a project file", function()
   end)
 end)
 
-describe("dbhost.project on the atlas.md §6 examples", function()
+describe("dbhost.project.config on the atlas.md §6 examples", function()
   it("A: picks the only env and resolves the migration dir", function()
     local cfg = load({ file = fixture("example_a.hcl") })
     assert.is_true(cfg.found)
@@ -136,7 +136,7 @@ describe("dbhost.project on the atlas.md §6 examples", function()
   end)
 end)
 
-describe("dbhost.project on a PostgreSQL project", function()
+describe("dbhost.project.config on a PostgreSQL project", function()
   local file = fixture("postgres_project.hcl")
 
   it("resolves the local env: getenv, locals, external_schema, lint merge", function()
@@ -198,7 +198,7 @@ describe("dbhost.project on a PostgreSQL project", function()
   end)
 end)
 
-describe("dbhost.project checks", function()
+describe("dbhost.project.config checks", function()
   local cases = {
     { 'env "a" {\n  migration {\n    format = "sqitch"\n  }\n}\n', nil,
       "atlas.hcl:3:5: migration.format must be one of atlas, golang-migrate, goose, flyway, liquibase, dbmate, got \"sqitch\"" },

@@ -3,7 +3,7 @@ local hash = require "dbhost.hash"
 local fs = require "dbhost.fs"
 local cfn = require "dbhost.cfn"
 local errors = require "dbhost.errors"
-local workspace = require "dbhost.workspace"
+local workspace = require "dbhost.project.workspace"
 
 return {
   summary = "Write atlas.sum for the migration directory and MigrationHash in cloud-formation.yaml",

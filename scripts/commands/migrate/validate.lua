@@ -1,7 +1,7 @@
 -- dbhost migrate validate: check atlas.sum against the migration directory.
 local sumcheck = require "dbhost.sumcheck"
 local errors = require "dbhost.errors"
-local workspace = require "dbhost.workspace"
+local workspace = require "dbhost.project.workspace"
 
 return {
   summary = "Check atlas.sum against the migration directory (Atlas's checksum errors)",

@@ -6,7 +6,7 @@ local target = require "dbhost.migrate.target"
 local json = require "dbhost.json"
 local proc = require "dbhost.proc"
 local fs = require "dbhost.fs"
-local workspace = require "dbhost.workspace"
+local workspace = require "dbhost.project.workspace"
 local sumcheck = require "dbhost.sumcheck"
 
 local M = {}

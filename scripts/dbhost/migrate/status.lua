@@ -5,7 +5,7 @@ local migdir = require "dbhost.migrate.dir"
 local revisions = require "dbhost.migrate.revisions"
 local target = require "dbhost.migrate.target"
 local json = require "dbhost.json"
-local workspace = require "dbhost.workspace"
+local workspace = require "dbhost.project.workspace"
 
 local M = {}
 

@@ -1,4 +1,4 @@
---- dbhost.project: the atlas.hcl project file, resolved into one normalized config.
+--- dbhost.project.config: the atlas.hcl project file, resolved into one normalized config.
 --
 --   project.load{ file = "atlas.hcl", env = NAME|nil, vars = { k = "v" },
 --                 require_env = bool, getenv = fn, run_external = fn,
@@ -29,7 +29,7 @@
 -- Data sources are recorded, never run: data.external_schema.X.url is
 -- "external_schema://X" with `program` kept; data.external.X (the program's
 -- output) is available only through opts.run_external(name, record, dir) -> string | nil, err.
-local hcl = require "dbhost.hcl"
+local hcl = require "dbhost.project.hcl"
 
 local M = {}
 
@@ -43,6 +43,7 @@ M.EXEC_ORDERS = {
 
 local ConfigError = { __name = "dbhost.project.error" }
 
+-- raise(code, fmt, ...) raises a config error; load() turns it into nil, msg, code.
 local function raise(code, fmt, ...)
   local msg = select("#", ...) > 0 and fmt:format(...) or fmt
   error(setmetatable({ msg = msg, code = code }, ConfigError), 0)
@@ -61,11 +62,13 @@ local function where(node)
   return string.format("%s:%d:%d", (node.src or node.expr.src).file, line, col)
 end
 
+-- check(v, msg, code) -> v, or raises with the message of a failed nil, msg, code call.
 local function check(v, msg, code)
   if v == nil then raise(code or "EHCL", "%s", msg) end
   return v
 end
 
+-- quoted_list(names) -> "\"a\", \"b\"" for messages.
 local function quoted_list(names)
   local out = {}
   for i, n in ipairs(names) do out[i] = string.format("%q", n) end
@@ -122,6 +125,7 @@ end
 -- Value checks on evaluated trees
 ---------------------------------------------------------------------------
 
+-- want_string(tree, name, what) -> the attribute as a string (numbers convert), nil when unset.
 local function want_string(tree, name, what)
   local v = tree.attrs[name]
   if v == nil then return nil end
@@ -152,6 +156,7 @@ local function want_strings(tree, name, what)
         hcl.type_name(v))
 end
 
+-- one_of(tree, name, value, choices, what) -> the canonical spelling of value, or a config error listing the choices.
 local function one_of(tree, name, value, choices, what)
   for _, c in ipairs(choices) do
     if c == value then return value end
@@ -383,6 +388,7 @@ local function env_instances(block, ctx)
   return out
 end
 
+-- with(ctx, fields) -> a copy of ctx with fields set (ctx itself is shared).
 local function with(ctx, fields)
   local c = {}
   for k, v in pairs(ctx) do c[k] = v end
@@ -467,6 +473,7 @@ end
 
 local KNOWN_TOP = { variable = true, locals = true, data = true, env = true, lint = true, diff = true }
 
+-- load_body(body, opts, cfg) -> cfg filled from a parsed atlas.hcl: variables, locals, data, the env.
 local function load_body(body, opts, cfg)
   local base_ctx = { getenv = opts.getenv, dir = cfg.dir, functions = opts.functions }
   local ctx = with(base_ctx, {})

@@ -1,0 +1,86 @@
+--- dbhost.project.workspace: what a command needs to know about the project it runs in.
+--
+-- Resolves, from the command's flags and atlas.hcl, the migration directory and
+-- the CloudFormation template, the same way for every command:
+--   --dir DIR        (or migration.dir of the selected env, default "migrations")
+--   --env NAME       the env of atlas.hcl to use
+--   --config FILE    the project file (default atlas.hcl; missing is fine)
+--   --var K=V        values for atlas.hcl variables (repeatable)
+--   --template FILE  the CloudFormation template (default cloud-formation.yaml when present
+--                    and the directory is the project's own)
+local fs = require "dbhost.fs"
+local errors = require "dbhost.errors"
+local project = require "dbhost.project.config"
+
+local M = {}
+
+--- The flags every project-aware command accepts (append to a command's options).
+M.options = {
+  { "dir", arg = "DIR", help = "migration directory (default: migration.dir in atlas.hcl, else migrations)" },
+  { "env", arg = "NAME", help = "env block of atlas.hcl to use" },
+  { "config", arg = "FILE", help = "project file", default = "atlas.hcl" },
+  { "var", arg = "K=V", many = true, help = "set an atlas.hcl variable (repeatable)" },
+}
+
+M.template_option = {
+  "template", arg = "FILE", help = "CloudFormation template holding MigrationHash (default: cloud-formation.yaml when present)",
+}
+
+--- workspace.with(options...) -> list: M.options followed by the given extra options
+function M.with(...)
+  local list = {}
+  for _, o in ipairs(M.options) do list[#list + 1] = o end
+  for _, o in ipairs({ ... }) do list[#list + 1] = o end
+  return list
+end
+
+-- parse_vars({"k=v", ...}) -> { k = "v" }; a malformed --var is a usage error.
+local function parse_vars(list)
+  local vars = {}
+  for _, kv in ipairs(list or {}) do
+    local k, v = kv:match("^([%w_]+)=(.*)$")
+    if not k then errors.usage("--var expects NAME=VALUE, got %q", kv) end
+    vars[k] = v
+  end
+  return vars
+end
+
+local function exists(path)
+  return fs.stat(path) ~= nil
+end
+
+--- workspace.open(opts) -> ws: { config=, dir=, template= | nil }
+-- Raises a config error (exit 2) for a bad atlas.hcl, an unknown env or a
+-- migration directory that does not exist.
+function M.open(opts)
+  local config, err = project.load {
+    file = opts.config or "atlas.hcl",
+    env = opts.env,
+    vars = parse_vars(opts.var),
+  }
+  if not config then errors.config("%s", err) end
+  local mig = config.migration or {}
+  local project_dir = mig.path or project.dir_path(mig.dir or "file://migrations")
+  if not project_dir and not opts.dir then
+    errors.config("%s: migration.dir must be a file:// URL", config.file or "atlas.hcl")
+  end
+  local dir = (opts.dir or project_dir):gsub("^file://", "")
+  local st = fs.stat(dir)
+  if not st then
+    errors.config("migration directory %s does not exist (set --dir or migration.dir in %s)", dir, opts.config or "atlas.hcl")
+  elseif st.type ~= "directory" then
+    errors.config("migration directory %s is not a directory", dir)
+  end
+  -- The project's template belongs to the project's migration directory: a
+  -- --dir elsewhere leaves it alone unless --template names it.
+  local template = opts.template
+  local same_dir = project_dir and fs.realpath(dir) == fs.realpath((project_dir:gsub("^file://", "")))
+  if template then
+    if not exists(template) then errors.config("template %s does not exist", template) end
+  elseif same_dir and exists("cloud-formation.yaml") then
+    template = "cloud-formation.yaml"
+  end
+  return { config = config, dir = dir, template = template }
+end
+
+return M
