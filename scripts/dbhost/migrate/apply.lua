@@ -8,6 +8,7 @@ local proc = require "dbhost.proc"
 local fs = require "dbhost.fs"
 local workspace = require "dbhost.project.workspace"
 local sumcheck = require "dbhost.sumcheck"
+local duration = require "dbhost.duration"
 
 local M = {}
 
@@ -73,7 +74,7 @@ function M.run(opts, args)
       errors.usage("invalid amount argument %q: omit it or pass a positive number of files", args[1])
     end
   end
-  local lock_timeout = executor.parse_duration(opts.lock_timeout)
+  local lock_timeout = duration.parse(opts.lock_timeout)
   if not lock_timeout then errors.usage("--lock-timeout: not a duration: %q", opts.lock_timeout) end
   local ws = workspace.open(opts)
   local dir, derr = migdir.open(ws.dir)

@@ -52,15 +52,8 @@ local function exec(conn, sql, ...)
   return res
 end
 
--- Parse "10s", "500ms", "2m", "1h" or a bare number of seconds.
-function M.parse_duration(s)
-  if type(s) == "number" then return s end
-  local n, unit = tostring(s):match("^%s*([%d.]+)%s*(%a*)%s*$")
-  n = tonumber(n)
-  local scale = ({ [""] = 1, s = 1, ms = 0.001, m = 60, min = 60, h = 3600 })[unit or ""]
-  if not n or not scale then return nil end
-  return n * scale
-end
+-- Moved to dbhost.duration; kept here for callers of the old name.
+M.parse_duration = require("dbhost.duration").parse
 
 --- ex:lock(timeout_seconds): take Atlas's advisory lock, retrying with backoff
 function Executor:lock(timeout)
