@@ -22,7 +22,8 @@ directory (as migrations/, with atlas.sum) and atlas.hcl. Deploy both with the
 template cloud-formation.yaml (sam build && sam deploy).]],
   options = workspace.with(
     { "out", arg = "DIR", default = "build/lambda", help = "where layer.zip and function.zip go" },
-    { "rds-ca", arg = "FILE", help = "RDS CA bundle to ship (makes sslmode verify-full the default)" }
+    { "rds-ca", arg = "FILE", help = "RDS CA bundle to ship (makes sslmode verify-full the default)" },
+    { "only", arg = "KIND", choices = { "layer", "function" }, help = "build only this package" }
   ),
   args = { min = 0, max = 0 },
   run = function(opts)
@@ -31,9 +32,11 @@ template cloud-formation.yaml (sam build && sam deploy).]],
       require("dbhost.errors").config("--rds-ca: %s does not exist", opts.rds_ca)
     end
     local res = bundle.build { out = opts.out, migrations = ws.dir, hcl = opts.config or "atlas.hcl",
-                               rds_ca = opts.rds_ca }
-    io.stdout:write(("%s  %s (%d shared libraries)\n"):format(res.layer, size(res.layer_size), #res.libs))
-    io.stdout:write(("%s  %s\n"):format(res.fn, size(res.fn_size)))
+                               rds_ca = opts.rds_ca, only = opts.only }
+    if res.layer then
+      io.stdout:write(("%s  %s (%d shared libraries)\n"):format(res.layer, size(res.layer_size), #res.libs))
+    end
+    if res.fn then io.stdout:write(("%s  %s\n"):format(res.fn, size(res.fn_size))) end
     return 0
   end,
 }

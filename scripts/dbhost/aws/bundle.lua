@@ -136,72 +136,85 @@ function M.exe_paths()
   errors.failed("no bootstrap beside %s: build it with 'make build' (target bootstrap)", exe)
 end
 
---- bundle.build{ out=, migrations=, hcl=, rds_ca=, log= } -> { layer=, layer_size=, fn=, fn_size=, libs= }
+--- bundle.build{ out=, migrations=, hcl=, rds_ca=, only= "layer"|"function"|nil }
+--   -> { layer=, layer_size=, fn=, fn_size=, libs= } (only what was built)
 function M.build(o)
-  local log = o.log or function() end
-  local dbhost, bootstrap = M.exe_paths()
+  local want_layer, want_fn = o.only ~= "function", o.only ~= "layer"
+  local dbhost, bootstrap
+  if want_layer then dbhost, bootstrap = M.exe_paths() end
   mkdirs(o.out)
   local out = assert(fs.realpath(o.out))
   local staging = assert(fs.mkdtemp("bundle", out))
   local ok, res = pcall(function()
-    local layer = staging .. "/layer"
-    mkdirs(layer .. "/bin")
-    mkdirs(layer .. "/lib/lua/5.4")
-    copy(bootstrap, layer .. "/bootstrap", 493)
-    copy(dbhost, layer .. "/bin/dbhost", 493)
-    run { "strip", "--strip-unneeded", layer .. "/bin/dbhost" }
-    run { "strip", "--strip-unneeded", layer .. "/bootstrap" }
-    local cjson = package.searchpath("cjson", package.cpath)
-    if not cjson then errors.failed("lua-cjson (cjson.so) is not on the Lua C path: install lua-cjson") end
-    copy(assert(fs.realpath(cjson)), layer .. "/lib/lua/5.4/cjson.so", 420)
-    local libs = M.shared_libraries { dbhost, cjson }
-    for _, l in ipairs(libs) do copy(assert(fs.realpath(l.path)), layer .. "/lib/" .. l.soname, 420) end
-    for _, rel in ipairs(host.bundle_list()) do
-      local path = layer .. "/scripts/" .. rel
-      mkdirs(path:match("^(.*)/[^/]+$"))
-      assert(fs.write(path, host.bundle_read(rel), 420))
-    end
-    if o.rds_ca then
-      mkdirs(layer .. "/share")
-      copy(o.rds_ca, layer .. "/share/rds-ca-bundle.pem", 420)
-    end
-    -- glibc: nothing in the layer may need more than Amazon Linux 2023 has
-    local problems = {}
-    for _, f in ipairs(walk(layer, "", {})) do
-      if is_elf(f.path) then
-        for _, b in ipairs(M.glibc_too_new(f.path)) do
-          problems[#problems + 1] = ("%s needs %s from %s"):format(f.rel, b.symbol, b.version)
-        end
+    local res = {}
+    if want_layer then res.libs = M.build_layer(staging .. "/layer", dbhost, bootstrap, o.rds_ca) end
+    if want_fn then M.build_function(staging .. "/function", o.migrations, o.hcl) end
+    for _, kind in ipairs { "layer", "function" } do
+      if (kind == "layer" and want_layer) or (kind == "function" and want_fn) then
+        local name = kind .. ".zip"
+        zip(staging .. "/" .. kind, staging .. "/" .. name)
+        assert(fs.rename(staging .. "/" .. name, out .. "/" .. name))
+        local key = kind == "layer" and "layer" or "fn"
+        res[key] = out .. "/" .. name
+        res[key .. "_size"] = fs.stat(out .. "/" .. name).size
       end
     end
-    if #problems > 0 then
-      errors.failed("the layer would not run on Amazon Linux 2023 (glibc %d.%d):\n  %s", M.MAX_GLIBC[1],
-        M.MAX_GLIBC[2], table.concat(problems, "\n  "))
-    end
-    -- the function code
-    local fn = staging .. "/function"
-    mkdirs(fn .. "/migrations")
-    for _, name in ipairs(assert(fs.list(o.migrations))) do
-      local st = fs.stat(o.migrations .. "/" .. name)
-      if st and st.type == "file" then copy(o.migrations .. "/" .. name, fn .. "/migrations/" .. name, 420) end
-    end
-    if not fs.stat(fn .. "/migrations/atlas.sum") then
-      errors.failed("%s has no atlas.sum: run 'dbhost migrate hash' first", o.migrations)
-    end
-    if o.hcl and fs.stat(o.hcl) then copy(o.hcl, fn .. "/atlas.hcl", 420) end
-    zip(layer, staging .. "/layer.zip")
-    zip(fn, staging .. "/function.zip")
-    assert(fs.rename(staging .. "/layer.zip", out .. "/layer.zip"))
-    assert(fs.rename(staging .. "/function.zip", out .. "/function.zip"))
-    return {
-      layer = out .. "/layer.zip", layer_size = fs.stat(out .. "/layer.zip").size,
-      fn = out .. "/function.zip", fn_size = fs.stat(out .. "/function.zip").size, libs = libs,
-    }
+    return res
   end)
   fs.rmtree(staging)
   if not ok then error(res, 0) end
-  log(res)
   return res
+end
+
+--- bundle.build_layer(layer, dbhost, bootstrap, rds_ca) -> libs: fills the layer folder
+function M.build_layer(layer, dbhost, bootstrap, rds_ca)
+  mkdirs(layer .. "/bin")
+  mkdirs(layer .. "/lib/lua/5.4")
+  copy(bootstrap, layer .. "/bootstrap", 493)
+  copy(dbhost, layer .. "/bin/dbhost", 493)
+  run { "strip", "--strip-unneeded", layer .. "/bin/dbhost" }
+  run { "strip", "--strip-unneeded", layer .. "/bootstrap" }
+  local cjson = package.searchpath("cjson", package.cpath)
+  if not cjson then errors.failed("lua-cjson (cjson.so) is not on the Lua C path: install lua-cjson") end
+  copy(assert(fs.realpath(cjson)), layer .. "/lib/lua/5.4/cjson.so", 420)
+  local libs = M.shared_libraries { dbhost, cjson }
+  for _, l in ipairs(libs) do copy(assert(fs.realpath(l.path)), layer .. "/lib/" .. l.soname, 420) end
+  for _, rel in ipairs(host.bundle_list()) do
+    local path = layer .. "/scripts/" .. rel
+    mkdirs(path:match("^(.*)/[^/]+$"))
+    assert(fs.write(path, host.bundle_read(rel), 420))
+  end
+  if rds_ca then
+    mkdirs(layer .. "/share")
+    copy(rds_ca, layer .. "/share/rds-ca-bundle.pem", 420)
+  end
+  -- glibc: nothing in the layer may need more than Amazon Linux 2023 has
+  local problems = {}
+  for _, f in ipairs(walk(layer, "", {})) do
+    if is_elf(f.path) then
+      for _, b in ipairs(M.glibc_too_new(f.path)) do
+        problems[#problems + 1] = ("%s needs %s from %s"):format(f.rel, b.symbol, b.version)
+      end
+    end
+  end
+  if #problems > 0 then
+    errors.failed("the layer would not run on Amazon Linux 2023 (glibc %d.%d):\n  %s", M.MAX_GLIBC[1],
+      M.MAX_GLIBC[2], table.concat(problems, "\n  "))
+  end
+  return libs
+end
+
+--- bundle.build_function(fn, migrations, hcl): fills the function-code folder
+function M.build_function(fn, migrations, hcl)
+  mkdirs(fn .. "/migrations")
+  for _, name in ipairs(assert(fs.list(migrations))) do
+    local st = fs.stat(migrations .. "/" .. name)
+    if st and st.type == "file" then copy(migrations .. "/" .. name, fn .. "/migrations/" .. name, 420) end
+  end
+  if not fs.stat(fn .. "/migrations/atlas.sum") then
+    errors.failed("%s has no atlas.sum: run 'dbhost migrate hash' first", migrations)
+  end
+  if hcl and fs.stat(hcl) then copy(hcl, fn .. "/atlas.hcl", 420) end
 end
 
 return M
