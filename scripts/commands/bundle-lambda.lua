@@ -27,7 +27,8 @@ template cloud-formation.yaml (sam build && sam deploy).]],
   ),
   args = { min = 0, max = 0 },
   run = function(opts)
-    local ws = workspace.open(opts)
+    -- the layer alone needs no project
+    local ws = opts.only == "layer" and {} or workspace.open(opts)
     if opts.rds_ca and not fs.stat(opts.rds_ca) then
       require("dbhost.errors").config("--rds-ca: %s does not exist", opts.rds_ca)
     end

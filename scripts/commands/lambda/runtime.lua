@@ -1,4 +1,11 @@
 -- dbhost lambda runtime: the AWS Lambda Runtime API loop (what the layer's bootstrap runs).
+-- In the layer (bin/dbhost beside lib/), the layer's Lua C modules (lua-cjson) come
+-- first: Amazon Linux has none, and the layer's must win over any the system has.
+do
+  local exe = require("dbhost.fs").realpath("/proc/self/exe")
+  local root = exe and exe:match("^(.*)/bin/[^/]+$")
+  if root then package.cpath = root .. "/lib/lua/5.4/?.so;" .. package.cpath end
+end
 local runtime = require "dbhost.aws.runtime"
 
 return {
