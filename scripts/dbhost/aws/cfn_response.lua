@@ -38,15 +38,14 @@ function M.body(event, status, physical_id, reason, data)
   if reason then doc.Reason = reason end
   local text = cjson.encode(doc)
   if #text <= M.MAX_BODY or not reason then return text end
-  -- shrink the reason until the encoded body fits (escapes can make it grow)
-  local keep = #reason - (#text - M.MAX_BODY) - 3
-  while keep > 0 do
-    doc.Reason = cut_utf8(reason, keep) .. "..."
-    text = cjson.encode(doc)
-    if #text <= M.MAX_BODY then return text end
-    keep = keep - math.max(16, (#text - M.MAX_BODY))
+  -- the longest prefix of the reason whose encoded body fits (escapes make it grow)
+  local lo, hi = 0, #reason
+  while lo < hi do
+    local mid = (lo + hi + 1) // 2
+    doc.Reason = cut_utf8(reason, mid) .. "..."
+    if #cjson.encode(doc) <= M.MAX_BODY then lo = mid else hi = mid - 1 end
   end
-  doc.Reason = "..."
+  doc.Reason = cut_utf8(reason, lo) .. "..."
   return cjson.encode(doc)
 end
 

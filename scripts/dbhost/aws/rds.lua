@@ -15,7 +15,9 @@ local function encode(s)
 end
 
 function M.auth_token(o)
-  local authority = ("%s:%s"):format(o.host, tostring(o.port or 5432))
+  local port = o.port or 5432
+  port = math.tointeger(tonumber(port)) or port
+  local authority = ("%s:%s"):format(o.host, tostring(port))
   local c = o.credentials
   local signed = sigv4.sign {
     method = "GET", path = "/", query = "Action=connect&DBUser=" .. encode(o.user),
