@@ -24,6 +24,9 @@
 **     waiting for its request to end (status: the last HTTP status or 0).
 **   wd:close() (also __gc and __close): claim and join; idempotent.
 **
+**   http.now() -> Unix seconds with a fraction (the wall clock, which
+**     deadlines in HTTP headers such as Lambda-Runtime-Deadline-Ms use)
+**
 ** The curl handle and the buffers live in a userdata whose __gc frees them,
 ** so nothing leaks when Lua raises; the transfer callbacks never raise.
 */
@@ -461,11 +464,20 @@ static int watchdog_fired(lua_State *L) {
   return 1;
 }
 
+/* http.now() -> Unix seconds (wall clock, with a fraction) */
+static int http_now(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
 int luaopen_dbhost_http(lua_State *L);
 int luaopen_dbhost_http(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"request", http_request},
     {"watchdog", http_watchdog},
+    {"now", http_now},
     {NULL, NULL},
   };
   static const luaL_Reg wd_methods[] = {

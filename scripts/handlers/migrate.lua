@@ -33,7 +33,6 @@ local cfn_response = require "dbhost.aws.cfn_response"
 local http = require "dbhost.http"
 local fs = require "dbhost.fs"
 local pg = require "dbhost.pg"
-local proc = require "dbhost.proc"
 local migdir = require "dbhost.migrate.dir"
 local executor = require "dbhost.migrate.executor"
 local apply = require "dbhost.migrate.apply"
@@ -45,7 +44,7 @@ M.PROPERTIES = { "MigrationHash", "DbSecretArn", "DbHost", "DbPort", "DbName", "
 M.REASON_LIMIT = 1500
 M.CA_BUNDLE = "share/rds-ca-bundle.pem"
 
-local function now() return os.time() + (proc.now() % 1) end
+local now = http.now
 
 local function log(fmt, ...)
   io.stderr:write(("dbhost: " .. fmt .. "\n"):format(...))

@@ -44,7 +44,27 @@ expect_rc 0 "bundle-lambda --only layer"
 expect_out "layer.zip"
 [ -f layer/layer.zip ] || fail "no layer.zip"
 
+# the layer's shape: the runtime, the binary, its libraries and scripts; never glibc;
+# a relative RPATH; nothing that names this machine's folders
+mkdir layer/x && unzip -q layer/layer.zip -d layer/x
+for f in bootstrap bin/dbhost lib/libpq.so.5 lib/libyaml-0.so.2 lib/libcurl.so.4 lib/lua/5.4/cjson.so \
+         scripts/handlers/migrate.lua; do
+  [ -f "layer/x/$f" ] || fail "layer.zip has no $f"
+done
+[ -x layer/x/bootstrap ] && [ -x layer/x/bin/dbhost ] || fail "layer.zip lost the exec bits"
+for f in libc.so.6 libm.so.6 ld-linux-x86-64.so.2 libpthread.so.0 libdl.so.2; do
+  [ ! -e "layer/x/lib/$f" ] || fail "layer.zip bundles glibc's $f"
+done
+expect_eq "$(readelf -d layer/x/bin/dbhost | sed -n 's/.*(RPATH).*\[\(.*\)\]/\1/p')" '$ORIGIN/../lib' "bin/dbhost RPATH"
+if grep -rlF -e "$DBHOST_SOURCE_DIR" -e "$(dirname "$DBHOST")" layer/x >/dev/null; then
+  fail "the layer names this machine's folders: $(grep -rlF -e "$DBHOST_SOURCE_DIR" -e "$(dirname "$DBHOST")" layer/x | head -3)"
+fi
+pass
+
 mkdir work
-"$PY" "$DBHOST_SOURCE_DIR/tests/lambda/lambda_e2e.py" "$SCRATCH/work" "$SCRATCH/layer/layer.zip" \
-  "$SCRATCH/fns" "$sock" "$port" || fail "lambda e2e checks failed"
+if ! "$PY" "$DBHOST_SOURCE_DIR/tests/lambda/lambda_e2e.py" "$SCRATCH/work" "$SCRATCH/layer/layer.zip" \
+  "$SCRATCH/fns" "$sock" "$port"; then
+  for f in work/bootstrap-*.log; do echo "== $f"; tail -n 20 "$f"; done >&2
+  fail "lambda e2e checks failed"
+fi
 echo "ok: lambda e2e"

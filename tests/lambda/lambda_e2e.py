@@ -127,13 +127,13 @@ def props(db, version, **extra):
     return p
 
 
-def invoke(e, deadline=30, wait=40):
-    """Queue the event and return (the delivered PUT's JSON, the PUT record, the runtime answer)."""
-    rid = e["RequestId"] if isinstance(e, dict) else e
+def invoke(e, deadline=30, wait=40, lambda_id=None, nth=1):
+    """Queue the event and return (the nth delivered PUT's JSON, the PUT record, the runtime answer, start)."""
+    rid = e["RequestId"]
     t0 = time.time()
-    runtime.push(rid, e, deadline)
-    put = bucket.wait(rid, wait)
-    answer = runtime.wait_answer(rid, wait)
+    runtime.push(lambda_id or rid, e, deadline)
+    put = bucket.wait(rid, wait, nth)
+    answer = runtime.wait_answer(lambda_id or rid, wait)
     doc = json.loads(put["body"]) if put else None
     return doc, put, answer, t0
 
@@ -197,8 +197,8 @@ maps = open("/proc/%d/maps" % p.pid).read()
 for lib in ("/lib/libpq.so.5", "/lib/libcurl.so.4", "/lib/lua/5.4/cjson.so", "/lib/libyaml-0.so.2"):
     check(os.path.realpath(layer) + lib in maps, "layer: %s is loaded from the layer" % lib)
 
-# the same request again (Lambda's async retry): nothing applied twice
-doc, put, answer, _ = invoke(dict(e_create, RequestId="req-create-1-retry", ResponseURL=bucket.url("req-create-1-retry")))
+# the same request again (Lambda's async retry: the same event, a new invocation): nothing applied twice
+doc, put, answer, _ = invoke(e_create, lambda_id="lambda-retry-of-create-1", nth=2)
 check(doc and doc["Status"] == "SUCCESS" and doc["Data"]["FilesApplied"] == "0" and doc["Data"]["AppliedVersion"] == "2",
       "retry: SUCCESS, nothing applied (%s)" % (doc and doc.get("Data")))
 check(doc and doc["PhysicalResourceId"] == physical, "retry: same physical id")
@@ -264,6 +264,16 @@ doc, put, answer, _ = invoke(e)
 check(doc and doc["Status"] == "SUCCESS" and doc["Data"] == {"AppliedVersion": "3", "FilesApplied": "1"},
       "update v2: only the new file applied (%s %s)" % (doc and doc.get("Data"), doc and doc.get("Reason")))
 check(doc and doc["PhysicalResourceId"] == physical, "update v2: physical id echoed")
+stop(p)
+
+# a rollback: the v1 function gets an Update back to v1's hash while the database is at v2
+p = start_bootstrap("v1.zip", tag="v1-rollback")
+e = event("Update", "req-rollback", props(db1, "v1"), old=props(db1, "v2"), physical=physical)
+doc, put, answer, _ = invoke(e)
+check(doc and doc["Status"] == "SUCCESS" and doc["Data"] == {"AppliedVersion": "3", "FilesApplied": "0"},
+      "rollback update: SUCCESS, nothing undone (%s %s)" % (doc and doc.get("Data"), doc and doc.get("Reason")))
+check(psql(db1, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'") == "1",
+      "rollback update: the v2 column stays")
 check(psql(db1, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'") == "1",
       "update v2: the new column exists")
 # rollback-style Update back to v1's hash with v1's code would be a no-op; here: a Delete
@@ -299,6 +309,25 @@ time.sleep(0.5)
 check(psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' AND query LIKE '%%pg_sleep%%'" % db3) == "0",
       "slow: the statement was canceled on the server")
 check(len(bucket.attempts("req-slow")) == 1, "slow: exactly one answer (the watchdog stayed quiet)")
+stop(p)
+
+# ------------------------------------------------------- the watchdog answers when the work overruns
+# a replaceable handler in the function code: the migrate handler, with Secrets Manager stalled past the deadline
+STALL = """
+local secrets = require "dbhost.aws.secrets"
+local proc = require "dbhost.proc"
+secrets.get_secret_value = function() proc.sleep(6) return nil, "stalled", "ESTALLED" end
+return require "handlers.migrate"
+"""
+p = start_bootstrap("v1.zip", handler="stall", tag="stall", extra_files={"scripts/handlers/stall.lua": STALL})
+db4 = new_db("lambda_e2e_stall")
+doc, put, answer, t0 = invoke(event("Create", "req-stall", props(db4, "v1")), deadline=4)
+check(doc and doc["Status"] == "FAILED" and "deadline" in doc.get("Reason", ""),
+      "watchdog: FAILED about the deadline (%s)" % (doc and doc.get("Reason")))
+check(put and put["at"] < t0 + 4, "watchdog: answered before the deadline (%.2fs)" % ((put["at"] - t0) if put else -1))
+check(answer and answer["kind"] == "response" and b'"Watchdog":true' in answer["body"],
+      "watchdog: the handler saw that the watchdog answered (%s)" % (answer and answer["body"]))
+check(len(bucket.attempts("req-stall")) == 1, "watchdog: exactly one answer")
 stop(p)
 
 # ------------------------------------------------------- a team's own handler from the function code

@@ -191,13 +191,14 @@ class ResponseBucket(_Base):
     def attempts(self, name):
         return [p for p in self.puts if p["path"] == "/cfn-responses/" + name]
 
-    def wait(self, name, timeout):
+    def wait(self, name, timeout, nth=1):
+        """The nth delivered answer for name, waiting for it at most timeout seconds."""
         end = time.time() + timeout
         with self.arrived:
-            while not self.delivered(name) and time.time() < end:
+            while len(self.delivered(name)) < nth and time.time() < end:
                 self.arrived.wait(max(0.01, end - time.time()))
             got = self.delivered(name)
-            return got[0] if got else None
+            return got[nth - 1] if len(got) >= nth else None
 
 
 class _BucketHandler(_Handler):

@@ -78,6 +78,14 @@ describe("dbhost.http", function()
     assert.is_true(proc.now() - t0 < 2)
   end)
 
+  it("tells the wall-clock time with a fraction", function()
+    local t = http.now()
+    assert.is_true(math.abs(t - os.time()) <= 1)
+    proc.sleep(0.05)
+    local d = http.now() - t
+    assert.is_true(d >= 0.04 and d < 1, tostring(d))
+  end)
+
   it("raises on misuse", function()
     assert.has_error(function() http.request {} end)
     assert.has_error(function() http.request { url = base, headers = { { "Bad\nName", "x" } } } end)
@@ -93,7 +101,7 @@ describe("dbhost.http", function()
     end
 
     it("sends its request at the time given unless claimed first", function()
-      local wd = assert(http.watchdog { at = os.time() + (proc.now() % 1) + 0.3, url = base .. "/record/fired",
+      local wd = assert(http.watchdog { at = http.now() + 0.3, url = base .. "/record/fired",
                                         body = '{"Status":"FAILED"}', headers = { { "Content-Type", "" } } })
       proc.sleep(1.2)
       assert.is_true(wd:fired())
@@ -107,7 +115,7 @@ describe("dbhost.http", function()
     end)
 
     it("stays quiet once claimed", function()
-      local wd = assert(http.watchdog { at = os.time() + 0.6, url = base .. "/record/quiet", body = "x" })
+      local wd = assert(http.watchdog { at = http.now() + 0.6, url = base .. "/record/quiet", body = "x" })
       assert.is_true(wd:claim())
       assert.is_false(wd:fired())
       proc.sleep(1)
@@ -126,7 +134,7 @@ describe("dbhost.http", function()
 
     it("is stopped and joined when collected", function()
       do
-        local wd <close> = assert(http.watchdog { at = os.time() + 30, url = base .. "/record/gc", body = "x" })
+        local wd <close> = assert(http.watchdog { at = http.now() + 30, url = base .. "/record/gc", body = "x" })
       end
       collectgarbage()
       assert.is_nil(record("gc"))

@@ -49,7 +49,7 @@ function M.body(event, status, physical_id, reason, data)
   return cjson.encode(doc)
 end
 
-local function now() return os.time() + (proc.now() % 1) end
+local now = http.now
 
 function M.send(url, body, deadline, cainfo)
   local delay, last_msg, last_code = 0.2, nil, nil

@@ -21,7 +21,6 @@ local cjson = require "cjson"
 local http = require "dbhost.http"
 local fs = require "dbhost.fs"
 local host = require "dbhost.host"
-local proc = require "dbhost.proc"
 
 local M = {}
 
@@ -87,7 +86,7 @@ function M.load_handler(spec, env)
     table.concat(M.handler_path(env), ", "))
 end
 
-local function now() return os.time() + (proc.now() % 1) end
+local now = http.now
 
 local function log(fmt, ...)
   io.stderr:write(("dbhost: " .. fmt .. "\n"):format(...))
