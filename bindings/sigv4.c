@@ -406,7 +406,6 @@ static int sigv4_sign(lua_State *L) {
   pair *h = lua_newuserdatauv(L, (nin + 4) * sizeof *h, 0);
   anchor_top(L, anchor);
   size_t nh = 0;
-  int has_date = 0;
   for (size_t i = 1; i <= nin; i++) {
     if (lua_rawgeti(L, hin, (lua_Integer)i) != LUA_TTABLE)
       return luaL_error(L, "bad argument #1 to 'sign' (headers[%d]: {name, value} expected)", (int)i);
@@ -418,17 +417,16 @@ static int sigv4_sign(lua_State *L) {
       return luaL_error(L, "bad argument #1 to 'sign' (headers[%d]: {name, value} strings expected)", (int)i);
     add_header(L, anchor, name, nn, value, vn, h, &nh);
     if (nn == 10 && strncasecmp(name, "x-amz-date", 10) == 0)
-      has_date = 1;
+      return luaL_error(L, "bad argument #1 to 'sign' (headers[%d]: X-Amz-Date is the signer's to set, from 'time')",
+                        (int)i);
     lua_pop(L, 3);
   }
 
   lua_newtable(L); /* headers to add (header mode) */
   int added = lua_gettop(L);
   if (!presign) {
-    if (!has_date) {
-      add_header(L, anchor, "X-Amz-Date", 10, amz_date, strlen(amz_date), h, &nh);
-      push_pair(L, added, "X-Amz-Date", amz_date);
-    }
+    add_header(L, anchor, "X-Amz-Date", 10, amz_date, strlen(amz_date), h, &nh);
+    push_pair(L, added, "X-Amz-Date", amz_date);
     if (token && !omit_token) {
       add_header(L, anchor, "X-Amz-Security-Token", 20, token, token_n, h, &nh);
       push_pair(L, added, "X-Amz-Security-Token", token);

@@ -160,5 +160,7 @@ describe("sigv4.sign", function()
     assert.has_error(function() sigv4.sign(r) end)
     r = base(); r.headers = { "Host: x" }
     assert.has_error(function() sigv4.sign(r) end)
+    r = base(); r.headers[2] = { "x-amz-date", "20150830T123600Z" }
+    assert.has_error(function() sigv4.sign(r) end, "bad argument #1 to 'sign' (headers[2]: X-Amz-Date is the signer's to set, from 'time')")
   end)
 end)
