@@ -100,6 +100,12 @@ static void add_encoded(luaL_Buffer *b, const char *s, size_t n, int keep_slash)
   }
 }
 
+/* An HTTP token character (RFC 9110 tchar), what header names are made of. */
+static int tchar(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
 static int hexval(int c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -207,6 +213,8 @@ static void push_canonical_path(lua_State *L, const char *path, size_t n, int no
   }
   if (!normalize) {
     luaL_buffinit(L, &b);
+    if (path[0] != '/')
+      luaL_addchar(&b, '/');
     add_encoded(&b, path, n, 1);
     luaL_pushresult(&b);
     return;
@@ -415,6 +423,11 @@ static int sigv4_sign(lua_State *L) {
     const char *name = lua_tolstring(L, -2, &nn), *value = lua_tolstring(L, -1, &vn);
     if (!name || !value)
       return luaL_error(L, "bad argument #1 to 'sign' (headers[%d]: {name, value} strings expected)", (int)i);
+    for (size_t k = 0; k < nn; k++)
+      if (!tchar((unsigned char)name[k]))
+        return luaL_error(L, "bad argument #1 to 'sign' (headers[%d]: not an HTTP header name)", (int)i);
+    if (nn == 0)
+      return luaL_error(L, "bad argument #1 to 'sign' (headers[%d]: empty header name)", (int)i);
     add_header(L, anchor, name, nn, value, vn, h, &nh);
     if (nn == 10 && strncasecmp(name, "x-amz-date", 10) == 0)
       return luaL_error(L, "bad argument #1 to 'sign' (headers[%d]: X-Amz-Date is the signer's to set, from 'time')",

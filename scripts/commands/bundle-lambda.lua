@@ -23,7 +23,9 @@ template cloud-formation.yaml (sam build && sam deploy).]],
   options = workspace.with(
     { "out", arg = "DIR", default = "build/lambda", help = "where layer.zip and function.zip go" },
     { "rds-ca", arg = "FILE", help = "RDS CA bundle to ship (makes sslmode verify-full the default)" },
-    { "only", arg = "KIND", choices = { "layer", "function" }, help = "build only this package" }
+    { "only", arg = "KIND", choices = { "layer", "function" }, help = "build only this package" },
+    { "glibc-max", arg = "VERSION", default = "2.34",
+      help = "newest glibc the layer may need (2.34: Amazon Linux 2023, provided.al2023)" }
   ),
   args = { min = 0, max = 0 },
   run = function(opts)
@@ -32,8 +34,13 @@ template cloud-formation.yaml (sam build && sam deploy).]],
     if opts.rds_ca and not fs.stat(opts.rds_ca) then
       require("dbhost.errors").config("--rds-ca: %s does not exist", opts.rds_ca)
     end
+    local glibc_max = {}
+    for n in opts.glibc_max:gmatch("[^.]+") do glibc_max[#glibc_max + 1] = math.tointeger(tonumber(n)) end
+    if #glibc_max < 2 or #glibc_max > 3 or not glibc_max[#glibc_max] then
+      require("dbhost.errors").usage("--glibc-max: a version such as 2.34 expected, got %q", opts.glibc_max)
+    end
     local res = bundle.build { out = opts.out, migrations = ws.dir, hcl = opts.config or "atlas.hcl",
-                               rds_ca = opts.rds_ca, only = opts.only }
+                               rds_ca = opts.rds_ca, only = opts.only, glibc_max = glibc_max }
     if res.layer then
       io.stdout:write(("%s  %s (%d shared libraries)\n"):format(res.layer, size(res.layer_size), #res.libs))
     end

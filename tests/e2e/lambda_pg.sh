@@ -39,7 +39,17 @@ for v in v1 v2 fail slow; do
 done
 printf '"_": ""}\n' >> fns/hashes.json
 
-run "$DBHOST" bundle-lambda --only layer --out layer
+# A sanitizer build links libasan, whose libgcc_s needs glibc 2.35: such a layer is for
+# this machine only, and the glibc check must say so.
+glibc=() sanitized=
+if grep -q __asan_init "$DBHOST"; then
+  sanitized=1
+  run "$DBHOST" bundle-lambda --only layer --out layer
+  expect_rc 1 "bundle-lambda of a sanitizer build"
+  expect_err "needs _dl_find_object from GLIBC_2.35"
+  glibc=(--glibc-max 9.0)
+fi
+run "$DBHOST" bundle-lambda --only layer --out layer "${glibc[@]}"
 expect_rc 0 "bundle-lambda --only layer"
 expect_out "layer.zip"
 [ -f layer/layer.zip ] || fail "no layer.zip"
@@ -56,7 +66,8 @@ for f in libc.so.6 libm.so.6 ld-linux-x86-64.so.2 libpthread.so.0 libdl.so.2; do
   [ ! -e "layer/x/lib/$f" ] || fail "layer.zip bundles glibc's $f"
 done
 expect_eq "$(readelf -d layer/x/bin/dbhost | sed -n 's/.*(RPATH).*\[\(.*\)\]/\1/p')" '$ORIGIN/../lib' "bin/dbhost RPATH"
-if grep -rlF -e "$DBHOST_SOURCE_DIR" -e "$(dirname "$DBHOST")" layer/x >/dev/null; then
+# (a sanitizer build's binary keeps its source paths for its reports: checked in release builds)
+if [ -z "$sanitized" ] && grep -rlF -e "$DBHOST_SOURCE_DIR" -e "$(dirname "$DBHOST")" layer/x >/dev/null; then
   fail "the layer names this machine's folders: $(grep -rlF -e "$DBHOST_SOURCE_DIR" -e "$(dirname "$DBHOST")" layer/x | head -3)"
 fi
 pass

@@ -95,6 +95,9 @@ def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None):
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:%d" % secrets.port,
         "TZ": ":/etc/localtime", "LANG": "en_US.UTF-8",
     }
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):   # a sanitizer build's settings, not Lambda's
+        if k in os.environ:
+            env[k] = os.environ[k]
     log = open(os.path.join(WORK, "bootstrap-%s.log" % (tag or fn_zip)), "w+b")
     outputs.append(log.name)
     p = subprocess.Popen([os.path.join(layer, "bootstrap")], env=env, cwd=task, stdout=log, stderr=log)

@@ -152,6 +152,8 @@ describe("sigv4.sign", function()
     assert.are.equal("/a/c/d/", sigv4.sign(r).canonical_request:match("^GET\n([^\n]*)"))
     r.normalize = false
     assert.are.equal("/a/./b/../c//d/", sigv4.sign(r).canonical_request:match("^GET\n([^\n]*)"))
+    r.path = "no-slash"
+    assert.are.equal("/no-slash", sigv4.sign(r).canonical_request:match("^GET\n([^\n]*)"))
   end)
 
   it("raises on misuse", function()
@@ -160,6 +162,8 @@ describe("sigv4.sign", function()
     assert.has_error(function() sigv4.sign(r) end)
     r = base(); r.headers = { "Host: x" }
     assert.has_error(function() sigv4.sign(r) end)
+    r = base(); r.headers[2] = { "a;b", "1" }
+    assert.has_error(function() sigv4.sign(r) end, "bad argument #1 to 'sign' (headers[2]: not an HTTP header name)")
     r = base(); r.headers[2] = { "x-amz-date", "20150830T123600Z" }
     assert.has_error(function() sigv4.sign(r) end, "bad argument #1 to 'sign' (headers[2]: X-Amz-Date is the signer's to set, from 'time')")
   end)

@@ -90,13 +90,14 @@ local function version_newer(v, max)
   return false
 end
 
---- bundle.glibc_too_new(file) -> { {symbol=, version=}, ... } needing glibc > 2.34
-function M.glibc_too_new(file)
+--- bundle.glibc_too_new(file [, max]) -> { {symbol=, version=}, ... } needing a glibc newer than max ({2, 34})
+function M.glibc_too_new(file, max)
+  max = max or M.MAX_GLIBC
   local res = run { "objdump", "-T", file }
   local bad = {}
   for line in res.stdout:gmatch("[^\n]+") do
     local version, symbol = line:match("%(?GLIBC_([%d%.]+)%)?%s+(%S+)%s*$")
-    if version and line:find("*UND*", 1, true) and version_newer(version, M.MAX_GLIBC) then
+    if version and line:find("*UND*", 1, true) and version_newer(version, max) then
       bad[#bad + 1] = { symbol = symbol, version = "GLIBC_" .. version }
     end
   end
@@ -136,7 +137,7 @@ function M.exe_paths()
   errors.failed("no bootstrap beside %s: build it with 'make build' (target bootstrap)", exe)
 end
 
---- bundle.build{ out=, migrations=, hcl=, rds_ca=, only= "layer"|"function"|nil }
+--- bundle.build{ out=, migrations=, hcl=, rds_ca=, only= "layer"|"function"|nil, glibc_max= {2, 34} }
 --   -> { layer=, layer_size=, fn=, fn_size=, libs= } (only what was built)
 function M.build(o)
   local want_layer, want_fn = o.only ~= "function", o.only ~= "layer"
@@ -147,7 +148,7 @@ function M.build(o)
   local staging = assert(fs.mkdtemp("bundle", out))
   local ok, res = pcall(function()
     local res = {}
-    if want_layer then res.libs = M.build_layer(staging .. "/layer", dbhost, bootstrap, o.rds_ca) end
+    if want_layer then res.libs = M.build_layer(staging .. "/layer", dbhost, bootstrap, o.rds_ca, o.glibc_max) end
     if want_fn then M.build_function(staging .. "/function", o.migrations, o.hcl) end
     for _, kind in ipairs { "layer", "function" } do
       if (kind == "layer" and want_layer) or (kind == "function" and want_fn) then
@@ -166,8 +167,9 @@ function M.build(o)
   return res
 end
 
---- bundle.build_layer(layer, dbhost, bootstrap, rds_ca) -> libs: fills the layer folder
-function M.build_layer(layer, dbhost, bootstrap, rds_ca)
+--- bundle.build_layer(layer, dbhost, bootstrap, rds_ca, glibc_max) -> libs: fills the layer folder
+function M.build_layer(layer, dbhost, bootstrap, rds_ca, glibc_max)
+  glibc_max = glibc_max or M.MAX_GLIBC
   mkdirs(layer .. "/bin")
   mkdirs(layer .. "/lib/lua/5.4")
   copy(bootstrap, layer .. "/bootstrap", 493)
@@ -192,14 +194,14 @@ function M.build_layer(layer, dbhost, bootstrap, rds_ca)
   local problems = {}
   for _, f in ipairs(walk(layer, "", {})) do
     if is_elf(f.path) then
-      for _, b in ipairs(M.glibc_too_new(f.path)) do
+      for _, b in ipairs(M.glibc_too_new(f.path, glibc_max)) do
         problems[#problems + 1] = ("%s needs %s from %s"):format(f.rel, b.symbol, b.version)
       end
     end
   end
   if #problems > 0 then
-    errors.failed("the layer would not run on Amazon Linux 2023 (glibc %d.%d):\n  %s", M.MAX_GLIBC[1],
-      M.MAX_GLIBC[2], table.concat(problems, "\n  "))
+    errors.failed("the layer would not run on Amazon Linux 2023 (glibc %s):\n  %s", table.concat(glibc_max, "."),
+      table.concat(problems, "\n  "))
   end
   return libs
 end
