@@ -37,6 +37,7 @@ local migdir = require "dbhost.migrate.dir"
 local executor = require "dbhost.migrate.executor"
 local apply = require "dbhost.migrate.apply"
 local sumcheck = require "dbhost.sumcheck"
+local errors = require "dbhost.errors"
 
 local M = {}
 
@@ -53,7 +54,7 @@ end
 
 -- A failure that ends the request with FAILED and this (secret-free) reason.
 local function fail(fmt, ...)
-  error({ reason = select("#", ...) > 0 and fmt:format(...) or fmt }, 0)
+  error(errors.new(1, fmt, ...), 0)
 end
 
 --- The time plan for one request: the watchdog answers `reserve` seconds before
@@ -268,15 +269,13 @@ function M.handler(event, ctx)
       data = res
     else
       status = "FAILED"
-      if type(res) == "table" and res.reason then
-        reason = res.reason
-      elseif type(res) == "table" and res.message then
+      if type(res) == "table" and res.message then
         reason = tostring(res.message)
       else
         reason = "internal error: " .. tostring(res)
       end
       reason = scrub(reason, secrets_seen)
-      if #reason > M.REASON_LIMIT then reason = reason:sub(1, M.REASON_LIMIT) .. "..." end
+      if #reason > M.REASON_LIMIT then reason = cfn_response.cut_utf8(reason, M.REASON_LIMIT) .. "..." end
     end
   end
   local mine = wd:claim()

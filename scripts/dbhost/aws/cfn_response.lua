@@ -17,6 +17,7 @@ local M = {}
 
 M.MAX_BODY = 4096
 
+--- cfn_response.cut_utf8(s, n) -> at most n bytes of s, no character split
 local function cut_utf8(s, n)
   if #s <= n then return s end
   local cut = n
@@ -77,4 +78,5 @@ function M.send(url, body, deadline, cainfo)
   end
 end
 
+M.cut_utf8 = cut_utf8
 return M

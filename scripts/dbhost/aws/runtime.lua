@@ -21,6 +21,7 @@ local cjson = require "cjson"
 local http = require "dbhost.http"
 local fs = require "dbhost.fs"
 local host = require "dbhost.host"
+local errors = require "dbhost.errors"
 
 local M = {}
 
@@ -170,8 +171,7 @@ function M.main(env)
   env = env or os.getenv
   local address = env("AWS_LAMBDA_RUNTIME_API")
   if not address or address == "" then
-    log("AWS_LAMBDA_RUNTIME_API is not set: this command runs inside AWS Lambda (or a stand-in of its Runtime API)")
-    return 2
+    errors.config("AWS_LAMBDA_RUNTIME_API is not set: this command runs inside AWS Lambda (or a stand-in of its Runtime API)")
   end
   local api = M.api(address)
   local fn, where = M.load_handler(env("_HANDLER"), env)
