@@ -221,6 +221,24 @@ check(psql(db1, "SELECT count(*) FROM %s" % REV) == rev_count, "update same hash
 # the same request id answered twice by the runtime would be a 403: check we never did
 check(all(a["kind"] in ("response", "error") for a in runtime.answers.values()), "runtime: answers well formed")
 
+# IAM authentication: an RDS token as the password of DbUser, no secret read
+psql("postgres", "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'iam_user') THEN "
+                 "CREATE ROLE iam_user LOGIN; END IF; END$$")
+db_iam = new_db("lambda_e2e_iam")
+psql("postgres", 'ALTER DATABASE "%s" OWNER TO iam_user' % db_iam)
+n_secret = len(secrets.requests)
+p_iam = props(db_iam, "v1", IamAuth="true", DbUser="iam_user")
+del p_iam["DbSecretArn"]
+doc, put, answer, _ = invoke(event("Create", "req-iam", p_iam))
+check(doc and doc["Status"] == "SUCCESS" and doc["Data"]["FilesApplied"] == "2",
+      "iam auth: SUCCESS (%s)" % (doc and doc.get("Reason")))
+check(psql(db_iam, "SELECT tableowner FROM pg_tables WHERE tablename = 'items'") == "iam_user",
+      "iam auth: connected as DbUser")
+check(len(secrets.requests) == n_secret, "iam auth: no secret read")
+p_iam["DbUser"] = ""
+doc, put, answer, _ = invoke(event("Create", "req-iam-nouser", p_iam))
+check(doc and doc["Status"] == "FAILED" and "DbUser" in doc.get("Reason", ""), "iam auth: DbUser required")
+
 # malformed events
 runtime.push("req-not-json", "{not json", 30)
 answer = runtime.wait_answer("req-not-json", 20)
@@ -355,6 +373,7 @@ for p_ in procs:
     stop(p_)
 for d in CREATED:
     psql("postgres", 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % d)
+psql("postgres", "DROP ROLE IF EXISTS iam_user")
 runtime.close(); bucket.close(); secrets.close(); hole.close()
 print("lambda e2e: %d checks, %d failed" % (checks, len(failures)))
 sys.exit(1 if failures else 0)
