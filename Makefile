@@ -7,6 +7,7 @@
 #                            under ASan+UBSan with short libFuzzer runs
 #   make check-migrations    check the example project's migrations
 #   make create-migrations NAME=x
+#   make bundle              the AWS Lambda layer and function zips (build/lambda/)
 #   make bench               every benchmark under bench/
 
 BUILD      ?= build
@@ -16,7 +17,7 @@ DBHOST      = $(BUILD)/dbhost
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: all deps install build asan test test-fast test-asan check-migrations \
-        create-migrations migrate-hash bench fuzz clean
+        create-migrations migrate-hash bundle bench fuzz clean
 
 all: build
 
@@ -61,6 +62,9 @@ create-migrations: build
 
 migrate-hash: build
 	$(DBHOST) migrate hash
+
+bundle: build
+	$(DBHOST) bundle-lambda --out $(BUILD)/lambda
 
 bench: build
 	@for b in bench/*.sh; do echo "== $$b"; bash $$b || exit 1; done

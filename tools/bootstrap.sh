@@ -18,8 +18,8 @@ for a in "$@"; do
 done
 
 # What must be present, as commands and pkg-config modules.
-need_cmds=(cc clang cmake make pkg-config lua5.4 busted initdb pg_ctl postgres)
-need_pc=(lua5.4 yaml-0.1 libpq openssl)
+need_cmds=(cc clang cmake make pkg-config lua5.4 busted initdb pg_ctl postgres zip unzip objdump strip)
+need_pc=(lua5.4 yaml-0.1 libpq openssl libcurl)
 
 have_cmd() {
   case "$1" in
@@ -36,8 +36,9 @@ missing() {
     for p in "${need_pc[@]}"; do pkg-config --exists "$p" || m+=("pc:$p"); done
     # cmocka has no .pc on every system: look for the header
   fi
-  # lua-cjson, the Lua 5.4 C module dbhost's JSON goes through
+  # lua-cjson (JSON), and botocore for the Lambda end-to-end test's Secrets Manager stand-in
   if have_cmd lua5.4; then lua5.4 -e 'require "cjson"' >/dev/null 2>&1 || m+=("lua:cjson"); fi
+  { /usr/bin/python3 -c 'import botocore' || python3 -c 'import botocore'; } >/dev/null 2>&1 || m+=("py:botocore")
   [ -e /usr/include/cmocka.h ] || [ -e /usr/local/include/cmocka.h ] || [ -e /opt/homebrew/include/cmocka.h ] || m+=("hdr:cmocka")
   # libFuzzer and the sanitizer runtimes (clang's runtime package)
   if have_cmd clang; then
@@ -72,8 +73,8 @@ if [ "$os" = Darwin ]; then
   run luarocks --lua-version=5.4 install lua-cjson
 elif command -v apt-get >/dev/null 2>&1; then
   pkgs=(build-essential clang cmake pkg-config git ca-certificates
-        liblua5.4-dev lua5.4 lua-busted lua-cjson libyaml-dev libpq-dev libssl-dev libcurl4-openssl-dev
-        libcmocka-dev postgresql postgresql-contrib)
+        liblua5.4-dev lua5.4 lua-busted libyaml-dev libpq-dev libssl-dev libcurl4-openssl-dev
+        libcmocka-dev postgresql postgresql-contrib lua-cjson python3-botocore zip unzip binutils)
   export DEBIAN_FRONTEND=noninteractive
   run "${sudo_cmd[@]}" apt-get update -qq
   run "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
@@ -87,7 +88,7 @@ elif command -v apt-get >/dev/null 2>&1; then
 elif command -v dnf >/dev/null 2>&1; then
   run "${sudo_cmd[@]}" dnf install -y gcc clang compiler-rt cmake make pkgconf-pkg-config git \
       lua lua-devel libyaml-devel libpq-devel openssl-devel libcurl-devel libcmocka-devel \
-      postgresql-server postgresql-contrib luarocks
+      postgresql-server postgresql-contrib luarocks python3-botocore zip unzip binutils
   run "${sudo_cmd[@]}" luarocks install busted
   run "${sudo_cmd[@]}" luarocks --lua-version=5.4 install lua-cjson
 else
