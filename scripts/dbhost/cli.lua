@@ -87,6 +87,19 @@ function M.parse(spec, argv, cmdname)
   return opts, args
 end
 
+--- cli.wants_json(spec, argv) -> bool: the command offers --format and argv asks for json
+-- (looked at before parsing, so that a usage error is JSON too)
+function M.wants_json(spec, argv)
+  local offers = false
+  for _, o in ipairs(spec.options or {}) do offers = offers or o[1] == "format" end
+  if not offers then return false end
+  for i, a in ipairs(argv) do
+    if a == "--" then break end
+    if a == "--format=json" or (a == "--format" and argv[i + 1] == "json") then return true end
+  end
+  return false
+end
+
 --- cli.help_text(spec, cmdname) -> string: the usage shown by --help
 function M.help_text(spec, cmdname)
   local out = {}

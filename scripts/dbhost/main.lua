@@ -156,15 +156,24 @@ function M.run_command(words)
   end
   local spec = M.load(location)
   local argv = table.move(words, n + 1, #words, 1, {})
-  local opts, args = cli.parse(spec, argv, name)
-  if opts.help then
-    io.stdout:write(cli.help_text(spec, name))
-    return 0
+  local function run()
+    local opts, args = cli.parse(spec, argv, name)
+    if opts.help then
+      io.stdout:write(cli.help_text(spec, name))
+      return 0
+    end
+    local status = spec.run(opts, args, { name = name, location = location })
+    if status == nil or status == true then return 0 end
+    if status == false then return 1 end
+    return math.tointeger(status) or 1
   end
-  local status = spec.run(opts, args, { name = name, location = location })
-  if status == nil or status == true then return 0 end
-  if status == false then return 1 end
-  return math.tointeger(status) or 1
+  if not cli.wants_json(spec, argv) then return run() end
+  -- --format json: every outcome is JSON on stdout, errors included (one shape,
+  -- errors.document); the error itself still goes to stderr and sets the exit status.
+  local ok, result = pcall(run)
+  if ok then return result end
+  io.stdout:write(require("dbhost.json").encode(errors.document(result)), "\n")
+  error(result, 0)
 end
 
 --- main.main(arg) -> exit status (called by the host with the arg table)

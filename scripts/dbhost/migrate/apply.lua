@@ -37,21 +37,12 @@ end
 
 local function plural(n, word) return ("%d %s%s"):format(n, word, n == 1 and "" or "s") end
 
--- line and column in the file of a character position inside a statement
-local function error_location(stmt, position)
-  local line, col = stmt.line, stmt.col
-  if position and position > 0 then
-    local prefix = stmt.text:sub(1, utf8.offset(stmt.text, position) or #stmt.text)
-    for _ in prefix:gmatch("\n") do line = line + 1 end
-    local last = prefix:match("[^\n]*$")
-    col = (prefix:find("\n") and 0 or (stmt.col - 1)) + #last
-  end
-  return line, col
-end
-
+--- apply.describe_failure(failure) -> text, line, column
+-- failure = { file=, stmt=, err= } from the executor; the location comes from
+-- errors.locate, the one place that turns a statement error into file:line:col.
 function M.describe_failure(failure)
   local err, stmt = failure.err, failure.stmt
-  local line, col = error_location(stmt, type(err) == "table" and err.position or nil)
+  local line, col = errors.locate(failure.file:text(), stmt, type(err) == "table" and err.position or nil)
   local lines = { ("migration %s failed at %s:%d:%d"):format(failure.file.name, failure.file.path, line, col) }
   lines[#lines + 1] = "  statement: " .. stmt.text:gsub("\n", "\n             ")
   if type(err) == "table" then
@@ -62,6 +53,14 @@ function M.describe_failure(failure)
     lines[#lines + 1] = "  ERROR: " .. tostring(err)
   end
   return table.concat(lines, "\n"), line, col
+end
+
+--- apply.failure_error(failure) -> the command-ending error (exit 1) for a failed migration
+function M.failure_error(failure)
+  local text, line, col = M.describe_failure(failure)
+  local err = failure.err
+  return errors.at(1, { code = type(err) == "table" and err.sqlstate or nil, file = failure.file.path,
+                        line = line, column = col }, "%s", text)
 end
 
 --- apply.run(opts, args) -> status
@@ -153,19 +152,8 @@ function M.run(opts, args)
   local elapsed = proc.now() - t0
   for i, f in ipairs(outcome.applied) do result.applied[i] = f.name end
   if outcome.failure then
-    local text, line, col = M.describe_failure(outcome.failure)
     if tty then io.stdout:write("FAILED\n") end
-    if json_out then
-      local e = outcome.failure.err
-      result.error = { file = outcome.failure.file.name, line = line, column = col,
-                       statement = outcome.failure.stmt.text,
-                       sqlstate = type(e) == "table" and e.sqlstate or nil,
-                       message = type(e) == "table" and e.message or tostring(e),
-                       detail = type(e) == "table" and e.detail or nil,
-                       hint = type(e) == "table" and e.hint or nil }
-      io.stdout:write(json.encode(result), "\n")
-    end
-    errors.failed("%s", text)
+    error(M.failure_error(outcome.failure), 0)
   end
   if json_out then
     result.seconds = elapsed

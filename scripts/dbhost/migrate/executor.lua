@@ -214,37 +214,52 @@ end
 
 local function now_ns() return math.floor(proc.now() * 1e9) end
 
--- Character offset (as PostgreSQL counts positions) of byte offset `bytes` in s.
-local function char_count(s, bytes)
-  return utf8.len(s, 1, bytes) or bytes
-end
-
--- The text of a statement as it goes into a multi-statement query string:
--- terminated, so that a trailing comment or a custom delimiter cannot join it
--- with the next one.
-local function terminated(text)
-  if text:match(";%s*$") then return text end
-  return text .. "\n;"
+-- Whether the server runs anything for this text: a statement made only of
+-- blanks, comments and semicolons (";" alone, say) gives no result at all in a
+-- multi-statement query, so it must not count when results are matched to statements.
+local function has_content(text)
+  local i, n = 1, #text
+  while i <= n do
+    local c = text:sub(i, i)
+    if c:match("[%s;]") then
+      i = i + 1
+    elseif text:sub(i, i + 1) == "--" then
+      local nl = text:find("\n", i, true)
+      if not nl then return false end
+      i = nl + 1
+    elseif text:sub(i, i + 1) == "/*" then
+      local depth = 0  -- block comments nest in PostgreSQL
+      repeat
+        if text:sub(i, i + 1) == "/*" then depth, i = depth + 1, i + 2
+        elseif text:sub(i, i + 1) == "*/" then depth, i = depth - 1, i + 2
+        else i = i + 1 end
+      until depth == 0 or i > n
+    else
+      return true
+    end
+  end
+  return false
 end
 
 -- "file" and "all" mode: the file's statements, its revision row and (in
 -- "file" mode) BEGIN and COMMIT go to the server as one query string, one
--- round trip per file. The simple protocol stops at the first failing
--- statement and says which one (err.statement_index), so the failure is
--- located as precisely as with one round trip per statement.
+-- round trip per file. The failing statement is found from the server's error
+-- position when it has one (a syntax error rejects the whole string before
+-- anything runs, and positions count characters of the whole string), else
+-- from which result failed, counting only the statements that give a result.
+-- Each statement is followed by a line with ";" of its own, so a statement
+-- whose text ends inside a "--" comment cannot run into the next one.
 function Executor:execute_batched(file, rev, stmts, sums, applied, own_tx)
-  local parts, starts = {}, {}
-  local offset = 0
-  local function add(text)
-    parts[#parts + 1] = text
-    starts[#parts] = offset
-    offset = offset + #text + 1  -- joined with "\n"
+  local parts = {}        -- { text=, chars= start in characters, stmt= index | nil }
+  local chars = 0
+  local function add(text, k)
+    parts[#parts + 1] = { text = text, chars = chars, stmt = k, results = has_content(text) }
+    chars = chars + (utf8.len(text) or #text) + 1  -- joined with "\n"
   end
   if own_tx then add("BEGIN;") end
-  local first = #parts + 1
   for i = applied + 1, #stmts do
     self.log { kind = "stmt", file = file, stmt = stmts[i] }
-    add(terminated(stmts[i].text))
+    add(stmts[i].text .. "\n;", i)
     rev.partial_hashes[i] = sums[i]
   end
   rev.applied = #stmts
@@ -253,32 +268,43 @@ function Executor:execute_batched(file, rev, stmts, sums, applied, own_tx)
   rev.execution_time = 0
   add(self.store:upsert_sql(rev) .. ";")
   if own_tx then add("COMMIT;") end
-  local query = table.concat(parts, "\n")
+  local texts = {}
+  for i, p in ipairs(parts) do texts[i] = p.text end
   local t0 = now_ns()
-  local res, err = self.conn:exec_all(query)
+  local res, err = self.conn:exec_all(table.concat(texts, "\n"))
   if res then return true end
-  -- map the failing part back to its statement
-  local idx = type(err) == "table" and err.statement_index or nil
-  local k = idx and (applied + idx - first + 1) or nil
-  local stmt
-  if k and k > applied and k <= #stmts then
-    stmt = stmts[k]
-    if type(err) == "table" and err.position then
-      local rel = err.position - char_count(query, starts[idx])
-      err.position = rel > 0 and rel or nil
+  local e = type(err) == "table" and err or {}
+  -- the part that failed: by position, else by result index
+  local part
+  if e.position then
+    for _, p in ipairs(parts) do
+      if p.chars < e.position then part = p else break end
     end
+  elseif e.statement_index then
+    local n = 0
+    for _, p in ipairs(parts) do
+      if p.results then
+        n = n + 1
+        if n == e.statement_index then part = p break end
+      end
+    end
+  end
+  local k, stmt = part and part.stmt, nil
+  if k then
+    stmt = stmts[k]
+    if e.position then e.position = e.position - part.chars end
   else
     -- the revision write or COMMIT failed (a deferred constraint, say)
-    stmt = { text = "COMMIT", line = stmts[#stmts] and stmts[#stmts].line or 1,
-             col = stmts[#stmts] and stmts[#stmts].col or 1 }
+    local last = stmts[#stmts] or { text = "", pos = 0 }
+    stmt = { text = "COMMIT", pos = last.pos + #last.text, line = last.line, col = last.col }
     k = #stmts
-    if type(err) == "table" then err.position = nil end
+    e.position = nil
   end
   rev.applied = math.max(applied, k - 1)
-  rev.error = tostring(type(err) == "table" and err.message or err)
+  rev.error = tostring(e.message or err)
   rev.error_stmt = stmt.text
   rev.execution_time = now_ns() - t0
-  return nil, { file = file, stmt = stmt, err = err, rev = rev }
+  return nil, { file = file, stmt = stmt, index = k, err = err, rev = rev }
 end
 
 -- Run one file (own_tx: "file" mode, the file's own transaction).
@@ -320,7 +346,7 @@ function Executor:execute_file(file, mode, dry_run, own_tx)
           rev.error = tostring(type(err) == "table" and err.message or err)
           rev.error_stmt = stmt.text
           rev.execution_time = now_ns() - t0
-          return nil, { file = file, stmt = stmt, err = err, rev = rev }
+          return nil, { file = file, stmt = stmt, index = i, err = err, rev = rev }
         end
         rev.applied = i
         rev.partial_hashes[i] = sums[i]

@@ -18,6 +18,7 @@
 local fs = require "dbhost.fs"
 local pg = require "dbhost.pg"
 local sql = require "dbhost.sql"
+local errors = require "dbhost.errors"
 local devdb = require "dbhost.devdb"
 local target = require "dbhost.migrate.target"
 local migrate_dir = require "dbhost.migrate.dir"
@@ -39,17 +40,8 @@ function M.run_sql(conn, text, name)
   for _, s in ipairs(stmts) do
     local ok, e, code = conn:exec(s.text)
     if not ok then
-      local msg = message(e)
-      if type(e) == "table" and e.position then
-        -- the server's position is a character offset into the statement: find its line
-        local before = s.text:sub(1, e.position - 1)
-        local line = s.line
-        local col = s.col
-        for nl in before:gmatch("\n") do line = line + 1 end
-        if before:find("\n") then col = #before:match("[^\n]*$") + 1 else col = col + #before end
-        return nil, ("%s:%d:%d: %s (SQLSTATE %s)"):format(name, line, col, msg, code or "?"), code
-      end
-      return nil, ("%s:%d:%d: %s (SQLSTATE %s)"):format(name, s.line, s.col, msg, code or "?"), code
+      local line, col = errors.locate(text, s, type(e) == "table" and e.position or nil)
+      return nil, ("%s:%d:%d: %s (SQLSTATE %s)"):format(name, line, col, message(e), code or "?"), code
     end
   end
   return true
