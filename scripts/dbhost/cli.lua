@@ -87,6 +87,35 @@ function M.parse(spec, argv, cmdname)
   return opts, args
 end
 
+-- Levenshtein distance between two strings (bytes).
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+M.distance = distance
+
+--- cli.nearest(word, candidates [, max]) -> { candidate, ... }: those at the smallest
+-- edit distance from word (at most max, default a third of word's length and at least 2),
+-- in the candidates' order; {} when none is that close
+function M.nearest(word, candidates, max)
+  max = max or math.max(2, #word // 3)
+  local best, out = max + 1, {}
+  for _, c in ipairs(candidates) do
+    local d = distance(word, c)
+    if d < best then best, out = d, { c } elseif d == best then out[#out + 1] = c end
+  end
+  return out
+end
+
 --- cli.wants_json(spec, argv) -> bool: the command offers --format and argv asks for json
 -- (looked at before parsing, so that a usage error is JSON too)
 function M.wants_json(spec, argv)

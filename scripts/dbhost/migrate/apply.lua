@@ -1,5 +1,6 @@
 --- dbhost.migrate.apply: the `dbhost apply` / `dbhost migrate apply` command.
 local errors = require "dbhost.errors"
+local cli = require "dbhost.cli"
 local executor = require "dbhost.migrate.executor"
 local migdir = require "dbhost.migrate.dir"
 local target = require "dbhost.migrate.target"
@@ -63,6 +64,27 @@ function M.failure_error(failure)
                         line = line, column = col }, "%s", text)
 end
 
+-- A version given on the command line must name a file of the directory: a typo
+-- must not apply one file too many, or everything. Raises a config error (exit 2)
+-- naming the closest versions: the most similar ones, then the neighbours in order.
+local function check_version(dir, flag, version)
+  if not version or dir.by_version[version] then return end
+  local versions = {}
+  for i, f in ipairs(dir.files) do versions[i] = f.version end
+  local closest, seen = {}, {}
+  local function add(v)
+    if v and not seen[v] and #closest < 3 then seen[v] = true closest[#closest + 1] = v end
+  end
+  for _, v in ipairs(cli.nearest(version, versions, math.max(2, #version // 2))) do add(v) end
+  local before, after
+  for _, v in ipairs(versions) do
+    if v < version then before = v elseif not after then after = v end
+  end
+  add(before) add(after)
+  errors.config("--%s %s: no migration file has this version (closest: %s)", flag, version,
+    #closest > 0 and table.concat(closest, ", ") or "none, the directory is empty")
+end
+
 --- apply.run(opts, args) -> status
 function M.run(opts, args)
   local amount
@@ -77,6 +99,8 @@ function M.run(opts, args)
   local ws = workspace.open(opts)
   local dir, derr = migdir.open(ws.dir)
   if not dir then errors.config("%s", derr) end
+  check_version(dir, "to-version", opts.to_version)
+  check_version(dir, "baseline", opts.baseline)
   local ok, serr = sumcheck.validate(ws.dir, dir.sum_text)
   if not ok then
     io.stdout:write(serr.text)
@@ -130,7 +154,9 @@ function M.run(opts, args)
   }
   count = #plan.pending
   local result = { pending = {}, applied = {}, current = plan.current, dry_run = opts.dry_run or false }
-  for i, f in ipairs(plan.pending) do result.pending[i] = f.name end
+  -- migrations are named as `status` names them: { version=, file= }
+  local function named(f) return { version = f.version, file = f.name } end
+  for i, f in ipairs(plan.pending) do result.pending[i] = named(f) end
   if count == 0 then
     ex:unlock()
     if json_out then
@@ -150,7 +176,7 @@ function M.run(opts, args)
   local outcome = ex:execute(plan, { dry_run = opts.dry_run })
   ex:unlock()
   local elapsed = proc.now() - t0
-  for i, f in ipairs(outcome.applied) do result.applied[i] = f.name end
+  for i, f in ipairs(outcome.applied) do result.applied[i] = named(f) end
   if outcome.failure then
     if tty then io.stdout:write("FAILED\n") end
     error(M.failure_error(outcome.failure), 0)

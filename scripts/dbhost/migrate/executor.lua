@@ -20,6 +20,7 @@
 --    `total` is refreshed on resume (Atlas bug #2455 is not copied).
 local revisions = require "dbhost.migrate.revisions"
 local proc = require "dbhost.proc"
+local hash = require "dbhost.hash"
 
 local M = {}
 
@@ -113,6 +114,63 @@ local function index_of(files, version)
   end
 end
 
+-- The running hash Atlas gave `file` when the directory held exactly `files`.
+local function running_hash(files, file)
+  local list = {}
+  for i, f in ipairs(files) do list[i] = { name = f.name, data = f:text() } end
+  local _, entries = hash.atlas_sum_of(list)
+  for _, e in ipairs(entries or {}) do
+    if e.name == file.name then return e.hash end
+  end
+end
+
+--- ex:edited(revs) -> { { file=, rev= }, ... }: completely applied files whose content
+-- changed after they ran, in version order.
+-- The revisions table keeps each file's atlas.sum hash, a running hash over the
+-- directory as it was when the file ran. Inserting an older file later (non-linear
+-- order) changes the running hashes after it without any file being edited, so a
+-- stored hash is also compared with the running hash over the directory of that
+-- time: the files that ran before it (by executed_at; a baseline's files included),
+-- with and without the files that never ran. Only a file's own content (or an
+-- earlier file's) can make all of these differ.
+function Executor:edited(revs)
+  local files = self.dir.files
+  local by_version = {}
+  for _, r in ipairs(revs) do by_version[r.version] = r end
+  local edited = {}
+  for _, r in ipairs(revs) do
+    local f = self.dir.by_version[r.version]
+    if f and r.type == revisions.EXECUTE and r.applied == r.total and r.hash ~= "" and r.hash ~= f.hash then
+      local before, never = {}, {}
+      local t = r.executed_epoch or math.huge
+      for _, g in ipairs(files) do
+        if g.version < r.version then
+          local q = by_version[g.version]
+          local covered = false
+          for _, b in ipairs(revs) do
+            if b.type == revisions.BASELINE and g.version <= b.version and (b.executed_epoch or 0) <= t then
+              covered = true
+            end
+          end
+          if covered or (q and q.type ~= revisions.BASELINE and (q.executed_epoch or 0) <= t) then
+            before[#before + 1] = g
+          elseif not q then
+            never[#never + 1] = g
+          end
+        end
+      end
+      before[#before + 1] = f
+      local same = running_hash(before, f) == r.hash
+      if not same and #never > 0 then
+        table.move(never, 1, #never, #before + 1, before)
+        same = running_hash(before, f) == r.hash
+      end
+      if not same then edited[#edited + 1] = { file = f, rev = r } end
+    end
+  end
+  return edited
+end
+
 --- ex:plan(opts) -> plan: { pending = { file, ... }, revisions = {...}, current = version | nil, ... }
 -- Reads the revisions table (creating nothing) and decides what to run.
 function Executor:plan(opts)
@@ -176,15 +234,12 @@ function Executor:plan(opts)
         end
       end
       -- Atlas never compares applied files with what ran; dbhost refuses to go on
-      -- when a completely applied file was changed afterwards. (Hashes are running
-      -- hashes, so this is exact only without out-of-order files: linear order.)
-      if not opts.allow_edited and #missing == 0 then
-        for _, r in ipairs(revs) do
-          local f = self.dir.by_version[r.version]
-          if f and r.type == revisions.EXECUTE and r.applied == r.total and r.hash ~= "" and r.hash ~= f.hash then
-            fail("migration file %s was changed after it was applied (its atlas.sum hash differs from the one in the "
-              .. "revisions table): restore it, and put new changes in a new migration", f.name)
-          end
+      -- when a completely applied file was changed afterwards.
+      if not opts.allow_edited then
+        local edited = self:edited(revs)[1]
+        if edited then
+          fail("migration file %s was changed after it was applied (its content differs from the one that ran): "
+            .. "restore it, and put new changes in a new migration", edited.file.name)
         end
       end
     end

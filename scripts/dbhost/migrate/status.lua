@@ -27,18 +27,17 @@ function M.collect(conn, dir, schema, url_schema)
   end
   local files_by_version = dir.by_version
   local revs = plan.revisions
+  -- migrations are named the same way everywhere (apply too): { version=, file= }
+  local function named(version, f) return { version = version, file = f and f.name or json.null } end
   for _, r in ipairs(revs) do
-    if r.type ~= revisions.BASELINE then
-      st.applied[#st.applied + 1] = r.version
-      local f = files_by_version[r.version]
-      if not f then
-        st.missing[#st.missing + 1] = r.version
-      elseif r.hash ~= "" and r.hash ~= f.hash and #st.edited == 0 then
-        st.edited[#st.edited + 1] = f.name
-      end
-    end
+    local f = files_by_version[r.version]
+    -- a baseline row counts as executed: the database has that version's schema
+    st.applied[#st.applied + 1] = named(r.version, f)
+    if r.type ~= revisions.BASELINE and not f then st.missing[#st.missing + 1] = named(r.version, nil) end
   end
-  for _, f in ipairs(plan.pending) do st.pending[#st.pending + 1] = f.name end
+  local edited = ex:edited(revs)[1]
+  if edited then st.edited[1] = named(edited.rev.version, edited.file) end
+  for _, f in ipairs(plan.pending) do st.pending[#st.pending + 1] = named(f.version, f) end
   local last = revs[#revs]
   st.current = last and last.version or nil
   st.partial = last and last.applied ~= last.total and {
@@ -48,6 +47,12 @@ function M.collect(conn, dir, schema, url_schema)
   st.state = (st.error and "ERROR") or ((#plan.pending > 0) and "PENDING") or "OK"
   if #st.edited > 0 or #st.missing > 0 then st.state = st.state == "OK" and "DRIFT" or st.state end
   return st
+end
+
+local function versions(list)
+  local out = {}
+  for i, m in ipairs(list) do out[i] = m.version end
+  return out
 end
 
 local function render_text(st)
@@ -69,11 +74,11 @@ local function render_text(st)
   out[#out + 1] = ("  -- Executed Files:  %d%s"):format(#st.applied, st.partial and " (last one partially)" or "")
   out[#out + 1] = ("  -- Pending Files:   %d"):format(#st.pending)
   if #st.edited > 0 then
-    out[#out + 1] = ("  -- Edited:          %s differs from when it was applied (edited, or a file before it added or changed)")
-      :format(st.edited[1])
+    out[#out + 1] = ("  -- Edited:          %s was changed after it was applied (it, or a file before it, differs from what ran)")
+      :format(st.edited[1].file)
   end
   if #st.missing > 0 then
-    out[#out + 1] = "  -- Missing Files:   " .. table.concat(st.missing, ", ") .. " (applied, no longer in the directory)"
+    out[#out + 1] = "  -- Missing Files:   " .. table.concat(versions(st.missing), ", ") .. " (applied, no longer in the directory)"
   end
   if st.last_error then
     out[#out + 1] = ""
