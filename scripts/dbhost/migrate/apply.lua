@@ -22,7 +22,7 @@ M.options = workspace.with(
     help = "one transaction per file, one for all files, or none" },
   { "exec-order", arg = "ORDER", choices = { "linear", "linear-skip", "non-linear" }, default = "linear",
     help = "what to do with files added before the last applied version" },
-  { "lock-timeout", arg = "DURATION", default = "10s", help = "how long to wait for another applier's lock" },
+  { "lock-timeout", arg = "DURATION", default = "10s", help = "how long to wait for another applier's lock, and for locks on the revisions table" },
   { "stmt-lock-timeout", arg = "DURATION", default = "5s",
     help = "PostgreSQL lock_timeout for migration statements (0 = wait forever)" },
   { "stmt-timeout", arg = "DURATION", default = "0", help = "PostgreSQL statement_timeout for migration statements" },
@@ -113,6 +113,7 @@ function M.run(opts, args)
     schema = opts.revisions_schema or (ws.config.migration or {}).revisions_schema,
     url_schema = conn.schema,
     stmt_lock_timeout = opts.stmt_lock_timeout, stmt_timeout = opts.stmt_timeout,
+    progress_lock_timeout = ("%dms"):format(math.max(1, math.floor(lock_timeout * 1000))),
   }
   local json_out = opts.format == "json"
   local tty = not json_out and fs.isatty(1)

@@ -37,6 +37,10 @@ function M.new(opts)
     log = opts.log or function() end,
     stmt_lock_timeout = opts.stmt_lock_timeout or "5s",
     stmt_timeout = opts.stmt_timeout or "0",
+    -- dbhost's own writes to the revisions table wait this long for locks (not the
+    -- migration's lock_timeout), and are tried this many times
+    progress_lock_timeout = opts.progress_lock_timeout or "10s",
+    progress_attempts = opts.progress_attempts or 3,
     url_schema = opts.url_schema,
   }, Executor)
   self.store = revisions.new(self.conn, opts.schema or opts.url_schema or revisions.DEFAULT_SCHEMA)
@@ -391,7 +395,7 @@ function Executor:execute_file(file, mode, dry_run, own_tx)
     if not ok then return nil, failure end
   else
     -- "none" mode (and dry runs): statement by statement, progress recorded after each
-    if not dry_run then self.store:write(rev) end
+    if not dry_run then self:record_progress(rev) end
     for i = applied + 1, #stmts do
       local stmt = stmts[i]
       self.log { kind = "stmt", file = file, stmt = stmt }
@@ -406,18 +410,48 @@ function Executor:execute_file(file, mode, dry_run, own_tx)
         rev.applied = i
         rev.partial_hashes[i] = sums[i]
         rev.error, rev.error_stmt = nil, nil
-        self.store:write(rev)
+        self:record_progress(rev, file, i)
       end
     end
     rev.applied = #stmts
     rev.partial_hashes = nil
     rev.error, rev.error_stmt = nil, nil
     rev.execution_time = now_ns() - t0
-    if not dry_run then self.store:write(rev) end
+    if not dry_run then self:record_progress(rev, file, #stmts) end
   end
   self.revs_by_version[file.version] = rev
   self.log { kind = "file_done", file = file, seconds = (now_ns() - t0) / 1e9, statements = #stmts - applied }
   return true
+end
+
+--- ex:record_progress(rev [, file, n]): write a "none"-mode revision row
+-- A statement that autocommitted must be recorded, or the next run repeats it. So
+-- the write does not run under the migration's lock_timeout and statement_timeout
+-- (a lock held on the revisions table must not make it fail at once): it waits up
+-- to progress_lock_timeout for locks, in its own implicit transaction (SET LOCAL,
+-- still one round trip), and is tried progress_attempts times. When it still
+-- fails, the error says that statement n of file was applied but not recorded,
+-- and gives the SQL that records it.
+function Executor:record_progress(rev, file, n)
+  local sql = ("SET LOCAL lock_timeout = %s; SET LOCAL statement_timeout = 0; %s"):format(
+    self.conn:escape_literal(self.progress_lock_timeout), self.store:upsert_sql(rev))
+  local err
+  for attempt = 1, self.progress_attempts do
+    local res
+    res, err = self.conn:exec_all(sql)
+    if res then return true end
+    if attempt < self.progress_attempts then proc.sleep(0.2 * attempt) end
+  end
+  local msg = tostring(type(err) == "table" and err.message or err)
+  if not file then error(err, 0) end  -- nothing ran yet: an ordinary failure
+  -- the same row, written without the prepared statement, for the user to run
+  local prepared = self.store.prepared
+  self.store.prepared = false
+  local fix = self.store:upsert_sql(rev):gsub("%s+", " ")
+  self.store.prepared = prepared
+  fail("statement %d of %s was applied but not recorded in the revisions table (%s). The next apply would "
+    .. "run it again: first record it by running this SQL on the database, then apply again:\n  %s;",
+    n, file.name, msg, fix)
 end
 
 -- Record a failed "none"-mode file's error and progress in its revision row.
@@ -437,6 +471,18 @@ function Executor:execute(plan, opts)
   for _, r in ipairs(plan.revisions) do self.revs_by_version[r.version] = r end
   local result = { applied = {}, pending = plan.pending }
 
+  -- dbhost's own tables first, waiting for locks as its progress writes do (not
+  -- under the migration's timeouts), then the settings for migration statements
+  if not dry then
+    exec(conn, ("SET lock_timeout = %s"):format(conn:escape_literal(self.progress_lock_timeout)))
+    self.store:create()
+    self.store:prepare()
+    if plan.baseline then
+      self.store:write { version = plan.baseline.version, description = plan.baseline.description,
+                         type = revisions.BASELINE, applied = 0, total = 0, hash = "" }
+    end
+  end
+
   -- settings for migration statements: never wait silently behind a long transaction,
   -- and (PostgreSQL 14+) let the server abort our statement if dbhost dies mid-file,
   -- so a killed run does not keep its transaction and the migration lock alive
@@ -444,15 +490,6 @@ function Executor:execute(plan, opts)
     conn:escape_literal(self.stmt_lock_timeout), conn:escape_literal(self.stmt_timeout)))
   if conn:server_version() >= 140000 then
     exec(conn, "SET client_connection_check_interval = '1s'")
-  end
-
-  if not dry then
-    self.store:create()
-    self.store:prepare()
-    if plan.baseline then
-      self.store:write { version = plan.baseline.version, description = plan.baseline.description,
-                         type = revisions.BASELINE, applied = 0, total = 0, hash = "" }
-    end
   end
 
   local modes = {}
