@@ -42,9 +42,11 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
       local recorded, err = cfn.read_migration_hash(ws.template)
       if not recorded then return step:fail(err) end
       local sum_text = fs.read(sum_path)
-      local parsed, perr = sum_text and hash.parse_sum(sum_text, sum_path)
       if not sum_text then return step:fail(sum_path .. " is missing: run 'dbhost migrate hash'") end
-      if not parsed then return step:fail(perr) end
+      local parsed, perr = hash.parse_sum(sum_text, sum_path)
+      if not parsed then
+        return step:fail(("%s is not valid, so MigrationHash cannot be checked: %s"):format(sum_path, tostring(perr)))
+      end
       local want = "h1:" .. parsed.total
       if recorded ~= want then
         step:fail(("%s has MigrationHash %s but %s says %s: run 'dbhost migrate hash'")
@@ -54,7 +56,11 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
 
     r:step("atlas.sum matches the migration directory", function(step)
       local ok, err = sumcheck.validate(ws.dir)
-      if not ok then step:fail(err.message or err.summary, err.text) end
+      if not ok then
+        local why = err.detail and (err.summary .. ": " .. err.detail) or (err.message or err.summary)
+        if err.code == "ENOTFOUND" then why = sum_path .. " is missing: run 'dbhost migrate hash'" end
+        step:fail((why:gsub("^atlas%.sum", sum_path)), err.text)
+      end
     end)
 
     -- the dev database stays up for the comparison step
@@ -70,7 +76,7 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
       -- revisions in their own schema, so that they never count as part of the schema
       local ex = executor.new { conn = conn.conn, dir = dir, schema = revisions.DEFAULT_SCHEMA }
       local outcome = ex:execute(ex:plan {})
-      if outcome.failure then return step:fail((apply.describe_failure(outcome.failure))) end
+      if outcome.failure then return step:fail(apply.failure_error(outcome.failure)) end
       local stmts = 0
       for _, f in ipairs(dir.files) do stmts = stmts + #assert(f:statements()) end
       step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dev_url))

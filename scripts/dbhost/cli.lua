@@ -9,7 +9,8 @@
 --     args    = { min = 0, max = 1 },          -- positional arguments (default: none)
 --     run     = function(opts, args) ... return 0 end,
 --   }
--- Options take `--name VALUE` or `--name=VALUE` when they have `arg`, and are
+-- Options take `--name VALUE` or `--name=VALUE` when they have `arg` (a VALUE
+-- starting with "-" only as `--name=VALUE`, so a forgotten value is caught), and are
 -- booleans otherwise; `many = true` collects repeats into a list; `default`
 -- fills a missing value. `--` ends the options. `raw_args = true` hands
 -- every argument to the command unparsed. `-h`/`--help` shows usage.
@@ -47,6 +48,12 @@ function M.parse(spec, argv, cmdname)
           i = i + 1
           value = argv[i]
           if value == nil then bad("flag --%s needs a value (%s)", name, o.arg) end
+          -- "--url --dry-run" is a forgotten value, not a URL: a value that looks
+          -- like a flag must be written --flag=value
+          if value:sub(1, 1) == "-" and #value > 1 then
+            bad("flag --%s needs a value (%s), not the flag %s; write --%s=%s if that is the value",
+              name, o.arg, value, name, value)
+          end
         end
         if o.choices then
           local okv = false

@@ -44,7 +44,7 @@ Resources:
 YAML
 cd "$p"
 run "$DBHOST" migrate validate
-expect_rc 1; expect_err "dbhost: checksum file not found"
+expect_rc 2 "a missing atlas.sum is a configuration error"; expect_err "dbhost: db/migrations/atlas.sum not found"
 expect_out "You have a checksum error in your migration directory."
 
 run "$DBHOST" migrate hash
@@ -113,7 +113,7 @@ expect_rc 0
 cp db/migrations/atlas.sum "$SCRATCH/sum.bak"
 printf 'h1:abc\nthis line has no hash\n' > db/migrations/atlas.sum
 run "$DBHOST" migrate validate
-expect_rc 1; expect_err "atlas.sum:2:"
+expect_rc 2 "a malformed atlas.sum is a configuration error"; expect_err "db/migrations/atlas.sum:2:"
 cp "$SCRATCH/sum.bak" db/migrations/atlas.sum
 
 cp cloud-formation.yaml "$SCRATCH/cf.bak"

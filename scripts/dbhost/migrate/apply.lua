@@ -101,11 +101,7 @@ function M.run(opts, args)
   if not dir then errors.config("%s", derr) end
   check_version(dir, "to-version", opts.to_version)
   check_version(dir, "baseline", opts.baseline)
-  local ok, serr = sumcheck.validate(ws.dir, dir.sum_text)
-  if not ok then
-    io.stdout:write(serr.text)
-    errors.failed("%s", serr.summary)
-  end
+  sumcheck.require_valid(ws.dir, dir.sum_text, opts.format == "json")
   local url = target.url_of(opts, ws)
   local conn <close> = target.connect(url)
   local ex = executor.new {

@@ -6,6 +6,7 @@ local revisions = require "dbhost.migrate.revisions"
 local target = require "dbhost.migrate.target"
 local json = require "dbhost.json"
 local workspace = require "dbhost.workspace"
+local sumcheck = require "dbhost.sumcheck"
 
 local M = {}
 
@@ -98,6 +99,8 @@ function M.run(opts)
   local ws = workspace.open(opts)
   local dir, derr = migdir.open(ws.dir)
   if not dir then errors.config("%s", derr) end
+  -- like apply: a directory that does not match atlas.sum has no trustworthy status
+  sumcheck.require_valid(ws.dir, dir.sum_text, opts.format == "json")
   local url = target.url_of(opts, ws)
   local t <close> = target.connect(url)
   local st = M.collect(t.conn, dir, opts.revisions_schema or (ws.config.migration or {}).revisions_schema, t.schema)

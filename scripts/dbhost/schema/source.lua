@@ -107,7 +107,8 @@ function M.load_text(name, text, opts)
   return load_scripts({ { name = name, text = text } }, opts or {}, { kind = "text", name = name })
 end
 
---- source.load(src, opts) -> model, info | nil, message
+--- source.load(src, opts) -> model, info | nil, message, code
+-- code "ECONFIG": the source itself is wrong (unknown kind, no such file)
 -- info = { kind = "database"|"file"|"dir", files = {...}, dev =, conn = (opts.keep) }
 function M.load(src, opts)
   opts = opts or {}
@@ -124,7 +125,7 @@ function M.load(src, opts)
   local path = src:match("^file://(.*)$")
   if path then
     local files, err = sql_files(path)
-    if not files then return nil, err end
+    if not files then return nil, err, "ECONFIG" end
     local scripts = {}
     for i, f in ipairs(files) do
       local text, rerr = fs.read(f)
@@ -136,12 +137,12 @@ function M.load(src, opts)
   path = src:match("^dir://(.*)$")
   if path then
     local d, err = migrate_dir.open(path)
-    if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)) end
+    if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)), "ECONFIG" end
     local scripts = {}
     for i, f in ipairs(d.files) do scripts[i] = { name = f.path, text = f:text() } end
     return load_scripts(scripts, opts, { kind = "dir", files = d.files })
   end
-  return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(src)
+  return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(src), "ECONFIG"
 end
 
 return M
