@@ -160,4 +160,18 @@ run "$DBHOST" apply --url "$url" --dir m5
 expect_rc 0 "apply after recording"
 expect_eq "$(sql "$url" "SELECT string_agg(n::text, ',' ORDER BY n) FROM log")" "1,2"
 
+# --- a view is described as a view ------------------------------------------------
+url=$(newdb hist_view)
+sql "$url" "CREATE VIEW legacy_v AS SELECT 1 AS one"
+run "$DBHOST" apply --url "$url" --dir m1
+expect_rc 1; expect_err 'connected database is not clean: found view "legacy_v" in schema "public"'
+
+# --- search_path values are escaped: a tab cannot inject a server option -------------
+url=$(newdb hist_search_path)
+sql "$url" "CREATE SCHEMA app"
+run "$DBHOST" apply --url "$url&search_path=app%09-cstatement_timeout%3D1" --dir m1 --to-version 20260101000000
+expect_rc 1 "a schema named 'app<TAB>-cstatement_timeout=1' does not exist"
+[ "$(sql "$url" "SELECT count(*) FROM pg_tables WHERE schemaname = 'app'")" = 0 ] || fail "applied into app"
+pass
+
 summary

@@ -96,7 +96,7 @@ end
 -- What makes a database "not clean" for a first apply (Atlas's CheckClean).
 function Executor:check_clean()
   local res = exec(self.conn, [[
-SELECT n.nspname AS schema, c.relname AS name
+SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
@@ -107,8 +107,9 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY 1, 2 LIMIT 1]], self.store.schema, revisions.TABLE, self.url_schema)
   local row = res.rows[1]
   if row then
-    fail("connected database is not clean: found table %q in schema %q. baseline version or allow-dirty is required",
-      row.name, row.schema)
+    local kinds = { r = "table", p = "partitioned table", v = "view", m = "materialized view", f = "foreign table" }
+    fail("connected database is not clean: found %s %q in schema %q. baseline version or allow-dirty is required",
+      kinds[row.kind] or "relation", row.name, row.schema)
   end
 end
 
