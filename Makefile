@@ -56,8 +56,8 @@ check-migrations: build
 	$(DBHOST) check-migrations
 
 create-migrations: build
-	@test -n "$(NAME)" || { echo "usage: make create-migrations NAME=short_name" >&2; exit 2; }
-	$(DBHOST) create-migrations $(NAME)
+	@test -n "$$NAME" || { echo "usage: make create-migrations NAME=short_name" >&2; exit 2; }
+	$(DBHOST) create-migrations "$$NAME"
 
 migrate-hash: build
 	$(DBHOST) migrate hash

@@ -38,8 +38,8 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
     local sum_path = ws.dir .. "/atlas.sum"
 
     r:step("MigrationHash in the template equals the atlas.sum total", function(step)
-      if not ws.template then return step:skip("no CloudFormation template in this project") end
-      local recorded, err = cfn.read_migration_hash(ws.template)
+      if not ws.template then return step:skip("no CloudFormation template holding MigrationHash") end
+      local recorded, err = cfn.read_migration_hash(ws.template, ws.template_resource)
       if not recorded then return step:fail(err) end
       local sum_text = fs.read(sum_path)
       if not sum_text then return step:fail(sum_path .. " is missing: run 'dbhost migrate hash'") end

@@ -127,13 +127,17 @@ cmp -s cloud-formation.yaml "$SCRATCH/cf.broken" || fail "broken template was mo
 cmp -s db/migrations/atlas.sum "$SCRATCH/sum.before" || fail "atlas.sum was written although the template is broken"
 cp "$SCRATCH/cf.bak" cloud-formation.yaml
 
-# A template without the resource path: clear error naming the missing key
+# A template without the resource: a warning naming it, atlas.sum is still written
 cat > "$SCRATCH/no-resource.yaml" <<'YAML'
 Resources:
   Bucket: { Type: "AWS::S3::Bucket" }
 YAML
 run "$DBHOST" migrate hash --template "$SCRATCH/no-resource.yaml"
-expect_rc 2; expect_err "DBSchemaMigration"
+expect_rc 0; expect_err "warning: $SCRATCH/no-resource.yaml has no DBSchemaMigration resource"
+# the resource without MigrationHash: still an error naming the missing key
+printf 'Resources:\n  DBSchemaMigration:\n    Properties: {Other: x}\n' > "$SCRATCH/no-key.yaml"
+run "$DBHOST" migrate hash --template "$SCRATCH/no-key.yaml"
+expect_rc 2; expect_err 'no key "MigrationHash"'
 
 # --dir elsewhere leaves the project's template alone (unless --template names it)
 cp cloud-formation.yaml "$SCRATCH/cf.before"
