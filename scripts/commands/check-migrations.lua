@@ -79,7 +79,7 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
       if outcome.failure then return step:fail(apply.failure_error(outcome.failure)) end
       local stmts = 0
       for _, f in ipairs(dir.files) do stmts = stmts + #assert(f:statements()) end
-      step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dev_url))
+      step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dev.used or dev_url))
     end)
 
     r:step("the migrations produce the desired schema", function(step)
