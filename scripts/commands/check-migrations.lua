@@ -19,7 +19,9 @@ return {
   summary = "Check MigrationHash, atlas.sum and the migrations (pre-commit hook and CI)",
   usage = "dbhost check-migrations [--dir DIR] [--env NAME] [--format text|markdown|json]",
   description = [[
-Steps, each shown with its outcome and time (exit 1 if any fails):
+Steps, each shown with its outcome and time (exit 1 if any fails, 2 for a
+configuration error such as a schema source without file://; a step after a
+failed one is skipped):
   1. MigrationHash in the CloudFormation template equals the atlas.sum total;
   2. atlas.sum matches the migration directory (Atlas's checksum rules);
   3. the migrations replay cleanly on a throwaway database (the env's dev URL:
@@ -101,6 +103,6 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
     if dev then dev:close() end
 
     io.stdout:write(r:render(opts.format))
-    return r.ok and 0 or 1
+    return r:exit_status()
   end,
 }

@@ -6,7 +6,7 @@
 --     step:fail("message", "details...")   -- or mark it failed (does not raise)
 --   end)
 --   io.stdout:write(r:render("text"))
---   return r.ok and 0 or 1
+--   return r:exit_status()          -- 0, 1 (a step failed) or 2 (a configuration error)
 -- A step that raises a dbhost error is recorded as failed with that message;
 -- any other error propagates (it is a bug, not a check result).
 local errors = require "dbhost.errors"
@@ -72,6 +72,8 @@ function Report:step(name, fn)
   if not ok then
     if errors.is(err) then
       step:fail(err)
+      -- a configuration error found by a step still makes the command exit 2
+      if err.status == 2 then self.config_error = true end
     else
       error(err, 0)
     end
@@ -131,6 +133,13 @@ local function render_json(self)
                  error = s.error and errors.document(s.error).error or nil }
   end
   return json.encode({ title = self.title, ok = self.ok, steps = steps }) .. "\n"
+end
+
+--- report:exit_status() -> 0 when every step passed, 2 when a step met a
+-- configuration error, else 1
+function Report:exit_status()
+  if self.ok then return 0 end
+  return self.config_error and 2 or 1
 end
 
 --- report:render(format) -> string; format is "text", "markdown" or "json"

@@ -106,5 +106,13 @@ run "$DBHOST" check-migrations --dir migrations --format json --dev-url nosuch:/
 expect_rc 1
 expect_eq "$(jget .steps[3].status)" '"failed"' "replay fails on a bad dev URL"
 expect_eq "$(jget .steps[4].message)" '"skipped (step 3 failed)"'
+# a configuration error met by a step: exit 2, and the step says so
+cp atlas.hcl hcl.saved
+sed -i 's|src = "file://schema.sql"|src = "schema.sql"|' atlas.hcl
+run "$DBHOST" check-migrations
+expect_rc 2 "check-migrations with a schema source without file://"
+expect_out 'FAILED  the migrations produce the desired schema'
+expect_out 'unsupported schema source "schema.sql"'
+cp hcl.saved atlas.hcl
 
 summary

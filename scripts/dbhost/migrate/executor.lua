@@ -458,7 +458,7 @@ end
 -- Record a failed "none"-mode file's error and progress in its revision row.
 function Executor:record_failure(failure)
   local rev = failure.rev
-  local ok, err = pcall(self.store.write, self.store, rev)
+  local ok, err = pcall(self.record_progress, self, rev)
   if not ok then self.log { kind = "warning", message = "could not record the failure: " .. tostring(err) } end
 end
 
