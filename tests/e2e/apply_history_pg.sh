@@ -44,6 +44,11 @@ run "$DBHOST" apply --url "$url" --dir m2
 expect_rc 0
 printf 'CREATE TABLE t2 (id int);\n' > m2/20260102000000_t2.sql
 "$DBHOST" migrate hash --dir m2 >/dev/null
+# status reports the out-of-order file with the one JSON error object
+run "$DBHOST" status --url "$url" --dir m2 --format json
+expect_rc 1; expect_eq "$(jget .state)" '"ERROR"'
+[[ "$(jget .error.message)" == *"20260102000000_t2.sql was added out of order"* ]] || fail "status error: $out"
+expect_eq "$(jget .error.line)" null
 run "$DBHOST" apply --url "$url" --dir m2 --exec-order non-linear
 expect_rc 0 "the inserted file applies"
 run "$DBHOST" apply --url "$url" --dir m2

@@ -23,7 +23,8 @@ function M.collect(conn, dir, schema, url_schema)
   local ok, plan = pcall(ex.plan, ex, { allow_dirty = true, allow_edited = true })
   if not ok then
     if not errors.is(plan) then error(plan, 0) end
-    st.error = plan.message
+    -- the one error object of every command's JSON (errors.document)
+    st.error = errors.document(plan).error
     plan = { revisions = ex.store:exists() and ex.store:read_all() or {}, pending = {} }
   end
   local files_by_version = dir.by_version
@@ -89,7 +90,7 @@ local function render_text(st)
   end
   if st.error then
     out[#out + 1] = ""
-    out[#out + 1] = "  ERROR: " .. st.error
+    out[#out + 1] = "  ERROR: " .. st.error.message
   end
   return table.concat(out, "\n") .. "\n"
 end
