@@ -1,7 +1,8 @@
 # dbhost: the verbs users of this template know. Every target installs what is
 # missing (tools/bootstrap.sh) and builds before it runs.
 #
-#   make install             system packages (apt-get / dnf / brew), then the build
+#   make install             system packages (apt-get / dnf / brew), the build, then
+#                            dbhost installed as $(PREFIX)/bin/dbhost (PREFIX=/usr/local)
 #   make build               build/dbhost and build/lua/dbhost.so
 #   make test                every suite (cmocka, busted, end-to-end), then again
 #                            under ASan+UBSan with short libFuzzer runs
@@ -15,6 +16,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 DBHOST      = $(BUILD)/dbhost
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+PREFIX     ?= /usr/local
 
 .PHONY: all deps install build asan test test-fast test-asan check-migrations \
         create-migrations migrate-hash bundle bench fuzz clean
@@ -29,8 +31,11 @@ $(DEPS_STAMP): tools/bootstrap.sh
 	@tools/bootstrap.sh --check >/dev/null 2>&1 || tools/bootstrap.sh
 	@mkdir -p $(BUILD) && touch $@
 
+# The binary is self-contained (the scripts are bundled into it): copying it is the install.
 install: deps build
-	$(DBHOST) install
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 $(DBHOST) "$(DESTDIR)$(PREFIX)/bin/dbhost"
+	"$(DESTDIR)$(PREFIX)/bin/dbhost" install
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
@@ -57,8 +62,8 @@ check-migrations: build
 	$(DBHOST) check-migrations
 
 create-migrations: build
-	@test -n "$(NAME)" || { echo "usage: make create-migrations NAME=short_name" >&2; exit 2; }
-	$(DBHOST) create-migrations $(NAME)
+	@test -n "$$NAME" || { echo "usage: make create-migrations NAME=short_name" >&2; exit 2; }
+	$(DBHOST) create-migrations "$$NAME"
 
 migrate-hash: build
 	$(DBHOST) migrate hash

@@ -1,6 +1,6 @@
 -- dbhost bundle-lambda: the Lambda layer (runtime) and function (migrations) packages.
 local bundle = require "dbhost.aws.bundle"
-local workspace = require "dbhost.workspace"
+local workspace = require "dbhost.project.workspace"
 local fs = require "dbhost.fs"
 
 local function size(n)

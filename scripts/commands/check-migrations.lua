@@ -4,7 +4,7 @@ local hash = require "dbhost.hash"
 local fs = require "dbhost.fs"
 local report = require "dbhost.report"
 local sumcheck = require "dbhost.sumcheck"
-local workspace = require "dbhost.workspace"
+local workspace = require "dbhost.project.workspace"
 local devdb = require "dbhost.devdb"
 local executor = require "dbhost.migrate.executor"
 local migdir = require "dbhost.migrate.dir"
@@ -19,7 +19,9 @@ return {
   summary = "Check MigrationHash, atlas.sum and the migrations (pre-commit hook and CI)",
   usage = "dbhost check-migrations [--dir DIR] [--env NAME] [--format text|markdown|json]",
   description = [[
-Steps, each shown with its outcome and time (exit 1 if any fails):
+Steps, each shown with its outcome and time (exit 1 if any fails, 2 for a
+configuration error such as a schema source without file://; a step after a
+failed one is skipped):
   1. MigrationHash in the CloudFormation template equals the atlas.sum total;
   2. atlas.sum matches the migration directory (Atlas's checksum rules);
   3. the migrations replay cleanly on a throwaway database (the env's dev URL:
@@ -38,13 +40,15 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
     local sum_path = ws.dir .. "/atlas.sum"
 
     r:step("MigrationHash in the template equals the atlas.sum total", function(step)
-      if not ws.template then return step:skip("no CloudFormation template in this project") end
-      local recorded, err = cfn.read_migration_hash(ws.template)
+      if not ws.template then return step:skip("no CloudFormation template holding MigrationHash") end
+      local recorded, err = cfn.read_migration_hash(ws.template, ws.template_resource)
       if not recorded then return step:fail(err) end
       local sum_text = fs.read(sum_path)
-      local parsed, perr = sum_text and hash.parse_sum(sum_text, sum_path)
       if not sum_text then return step:fail(sum_path .. " is missing: run 'dbhost migrate hash'") end
-      if not parsed then return step:fail(perr) end
+      local parsed, perr = hash.parse_sum(sum_text, sum_path)
+      if not parsed then
+        return step:fail(("%s is not valid, so MigrationHash cannot be checked: %s"):format(sum_path, tostring(perr)))
+      end
       local want = "h1:" .. parsed.total
       if recorded ~= want then
         step:fail(("%s has MigrationHash %s but %s says %s: run 'dbhost migrate hash'")
@@ -54,7 +58,11 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
 
     r:step("atlas.sum matches the migration directory", function(step)
       local ok, err = sumcheck.validate(ws.dir)
-      if not ok then step:fail(err.message or err.summary, err.text) end
+      if not ok then
+        local why = err.detail and (err.summary .. ": " .. err.detail) or (err.message or err.summary)
+        if err.code == "ENOTFOUND" then why = sum_path .. " is missing: run 'dbhost migrate hash'" end
+        step:fail((why:gsub("^atlas%.sum", sum_path)), err.text)
+      end
     end)
 
     -- the dev database stays up for the comparison step
@@ -70,10 +78,10 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
       -- revisions in their own schema, so that they never count as part of the schema
       local ex = executor.new { conn = conn.conn, dir = dir, schema = revisions.DEFAULT_SCHEMA }
       local outcome = ex:execute(ex:plan {})
-      if outcome.failure then return step:fail((apply.describe_failure(outcome.failure))) end
+      if outcome.failure then return step:fail(apply.failure_error(outcome.failure)) end
       local stmts = 0
       for _, f in ipairs(dir.files) do stmts = stmts + #assert(f:statements()) end
-      step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dev_url))
+      step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dev.used or dev_url))
     end)
 
     r:step("the migrations produce the desired schema", function(step)
@@ -95,6 +103,6 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
     if dev then dev:close() end
 
     io.stdout:write(r:render(opts.format))
-    return r.ok and 0 or 1
+    return r:exit_status()
   end,
 }

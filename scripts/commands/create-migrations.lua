@@ -3,15 +3,19 @@ local diff = require "dbhost.schema.diff"
 local model = require "dbhost.schema.model"
 local desired = require "dbhost.desired"
 local sumcheck = require "dbhost.sumcheck"
-local workspace = require "dbhost.workspace"
+local workspace = require "dbhost.project.workspace"
 local errors = require "dbhost.errors"
 local hash = require "dbhost.hash"
 local cfn = require "dbhost.cfn"
 local fs = require "dbhost.fs"
 
--- "Add users!" -> "add_users"
+-- "Add users!" -> "add_users"; letters beyond ASCII are kept as they are
+-- ("Ajout café" -> "ajout_café"), as Atlas keeps them. Not UTF-8: a usage error.
 local function slug(name)
-  local s = name:lower():gsub("[^%w]+", "_"):gsub("^_+", ""):gsub("_+$", "")
+  if not utf8.len(name) then
+    errors.usage("migration name %q is not valid UTF-8", name)
+  end
+  local s = name:lower():gsub("[^%w\128-\255]+", "_"):gsub("^_+", ""):gsub("_+$", "")
   return s
 end
 
@@ -47,6 +51,7 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
     { "dev-url", arg = "URL", help = "throwaway database (default: dev of the env, else local://postgres)" }),
   args = { min = 0, max = 1, name = "[NAME]" },
   run = function(opts, args)
+    if args[1] then slug(args[1]) end  -- a bad name is refused before any work
     local ws = workspace.open(opts)
     local ok, serr = sumcheck.validate(ws.dir)
     if not ok then
@@ -112,7 +117,7 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
       errors.failed("%s", entries)
     end
     local wrote, werr = fs.write(sum_path, text)
-    if wrote and ws.template then wrote, werr = cfn.set_migration_hash(ws.template, "h1:" .. entries.total) end
+    if wrote and ws.template then wrote, werr = cfn.set_migration_hash(ws.template, "h1:" .. entries.total, ws.template_resource) end
     if not wrote then
       restore()
       errors.failed("%s", werr)

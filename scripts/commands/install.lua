@@ -2,6 +2,7 @@
 local proc = require "dbhost.proc"
 local server = require "dbhost.server"
 local errors = require "dbhost.errors"
+local fs = require "dbhost.fs"
 
 local function have(cmd) return proc.which(cmd) ~= nil end
 
@@ -43,6 +44,32 @@ local function docker_answers()
   return r ~= nil and r.status == 0
 end
 
+-- The Docker image the project's dev URL runs (docker://postgres/15/dev -> postgres:15),
+-- from the env selected with --env in atlas.hcl; nil when the dev URL is not Docker's.
+local function dev_image(opts)
+  local ok, config = pcall(function()
+    return (require("dbhost.project.config").load { file = opts.config or "atlas.hcl", env = opts.env })
+  end)
+  local dev = ok and config and config.dev or nil
+  local image, tag = (dev or ""):match("^docker://([^/?]+)/([^/?]+)")
+  if image then return image .. ":" .. tag, dev end
+  return nil, dev
+end
+
+-- Where this dbhost is, and whether 'dbhost' on PATH is this one.
+local function where_am_i()
+  local self = fs.realpath("/proc/self/exe") or (arg and arg[0] and fs.realpath(arg[0])) or (arg and arg[0])
+  local on_path = proc.which("dbhost")
+  on_path = on_path and (fs.realpath(on_path) or on_path)
+  if on_path and on_path == self then
+    return ("dbhost is %s (on PATH)"):format(self)
+  elseif on_path then
+    return ("dbhost is %s; 'dbhost' on PATH is another one: %s"):format(tostring(self), on_path)
+  end
+  return ("dbhost is %s, not on PATH: run 'make install' (PREFIX=/usr/local by default) or add its folder to PATH")
+    :format(tostring(self))
+end
+
 return {
   summary = "Install what the project needs at run time (PostgreSQL, optionally Docker) and warm the cache",
   usage = "dbhost install [--dry-run] [--with-docker]",
@@ -51,11 +78,15 @@ Installs the PostgreSQL server binaries through apt-get (Debian, Ubuntu), dnf
 (Fedora, Amazon Linux) or brew (macOS) when they are missing, then creates the
 cached data directory that makes throwaway servers start in a fraction of a
 second. With --with-docker it also installs Docker (colima on macOS) and pulls
-postgres:16-alpine when an engine answers. Safe to run again: what is there is
-skipped. --dry-run prints the plan and changes nothing.]],
+the image the project's dev URL names (docker://postgres/15/dev: postgres:15) when
+an engine answers. Safe to run again: what is there is skipped. --dry-run prints
+the plan and changes nothing. It ends by saying where this dbhost is and whether
+it is the one on PATH.]],
   options = {
     { "dry-run", help = "print what would be done" },
-    { "with-docker", help = "also install Docker and pull postgres:16-alpine" },
+    { "with-docker", help = "also install Docker and pull the image of the dev URL in atlas.hcl" },
+    { "env", arg = "NAME", help = "env block of atlas.hcl whose dev URL names the Docker image" },
+    { "config", arg = "FILE", default = "atlas.hcl", help = "project file" },
   },
   run = function(opts)
     local steps = {}
@@ -75,9 +106,19 @@ skipped. --dry-run prints the plan and changes nothing.]],
       else
         errors.config("%s", perr)
       end
-      steps[#steps + 1] = { docker_pull = true, argv = { "docker", "pull", "postgres:16-alpine" } }
+      local image, dev = dev_image(opts)
+      if image then
+        steps[#steps + 1] = { docker_pull = true, argv = { "docker", "pull", image } }
+      else
+        steps[#steps + 1] = { note = ("nothing to pull: the dev URL (%s) does not run Docker"):format(dev or "none in atlas.hcl") }
+      end
     end
-    steps[#steps + 1] = { warm = true, note = "warm the throwaway-server cache (initdb once per PostgreSQL version)" }
+    if bindir and server.cache_ready(major) then
+      steps[#steps + 1] = { warm = true, ready = true,
+                            note = ("the throwaway-server cache for PostgreSQL %d is ready"):format(major) }
+    else
+      steps[#steps + 1] = { warm = true, note = "warm the throwaway-server cache (initdb once per PostgreSQL version)" }
+    end
 
     for _, s in ipairs(steps) do
       if s.argv then
@@ -92,7 +133,7 @@ skipped. --dry-run prints the plan and changes nothing.]],
           end
         end
       elseif s.warm then
-        io.stdout:write((opts.dry_run and "would " or ""), s.note, "\n")
+        io.stdout:write((opts.dry_run and not s.ready and "would " or ""), s.note, "\n")
         if not opts.dry_run then
           local srv, err = server.start()
           if not srv then errors.failed("%s", err) end
@@ -103,6 +144,7 @@ skipped. --dry-run prints the plan and changes nothing.]],
         io.stdout:write(s.note, "\n")
       end
     end
+    io.stdout:write(where_am_i(), "\n")
     return 0
   end,
 }

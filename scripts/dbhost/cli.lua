@@ -9,7 +9,8 @@
 --     args    = { min = 0, max = 1 },          -- positional arguments (default: none)
 --     run     = function(opts, args) ... return 0 end,
 --   }
--- Options take `--name VALUE` or `--name=VALUE` when they have `arg`, and are
+-- Options take `--name VALUE` or `--name=VALUE` when they have `arg` (a VALUE
+-- starting with "-" only as `--name=VALUE`, so a forgotten value is caught), and are
 -- booleans otherwise; `many = true` collects repeats into a list; `default`
 -- fills a missing value. `--` ends the options. `raw_args = true` hands
 -- every argument to the command unparsed. `-h`/`--help` shows usage.
@@ -47,6 +48,12 @@ function M.parse(spec, argv, cmdname)
           i = i + 1
           value = argv[i]
           if value == nil then bad("flag --%s needs a value (%s)", name, o.arg) end
+          -- "--url --dry-run" is a forgotten value, not a URL: a value that looks
+          -- like a flag must be written --flag=value
+          if value:sub(1, 1) == "-" and #value > 1 then
+            bad("flag --%s needs a value (%s), not the flag %s; write --%s=%s if that is the value",
+              name, o.arg, value, name, value)
+          end
         end
         if o.choices then
           local okv = false
@@ -85,6 +92,48 @@ function M.parse(spec, argv, cmdname)
     bad("unexpected argument %q for '%s'", args[(want.max or 0) + 1], cmdname)
   end
   return opts, args
+end
+
+-- Levenshtein distance between two strings (bytes).
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+M.distance = distance
+
+--- cli.nearest(word, candidates [, max]) -> { candidate, ... }: those at the smallest
+-- edit distance from word (at most max, default a third of word's length and at least 2),
+-- in the candidates' order; {} when none is that close
+function M.nearest(word, candidates, max)
+  max = max or math.max(2, #word // 3)
+  local best, out = max + 1, {}
+  for _, c in ipairs(candidates) do
+    local d = distance(word, c)
+    if d < best then best, out = d, { c } elseif d == best then out[#out + 1] = c end
+  end
+  return out
+end
+
+--- cli.wants_json(spec, argv) -> bool: the command offers --format and argv asks for json
+-- (looked at before parsing, so that a usage error is JSON too)
+function M.wants_json(spec, argv)
+  local offers = false
+  for _, o in ipairs(spec.options or {}) do offers = offers or o[1] == "format" end
+  if not offers then return false end
+  for i, a in ipairs(argv) do
+    if a == "--" then break end
+    if a == "--format=json" or (a == "--format" and argv[i + 1] == "json") then return true end
+  end
+  return false
 end
 
 --- cli.help_text(spec, cmdname) -> string: the usage shown by --help

@@ -57,15 +57,15 @@ end
 --- desired.load(src, ws, opts) -> model, info | raises a failed error naming the source
 function M.load(src, ws, opts)
   local dev = { dev_url = M.dev_url(ws, opts), dir = ws.config.dir }
-  local model, info
+  local model, info, code
   local ext = src:match("^external_schema://(.+)$")
   if ext then
     local sql, name = external_sql(ext, ws)
     model, info = source.load_text(name, sql, dev)
   else
-    model, info = source.load(src, dev)
+    model, info, code = source.load(src, dev)
   end
-  if not model then errors.failed("%s", tostring(info)) end
+  if not model then errors.raise_at(code == "ECONFIG" and 2 or 1, { code = code }, "%s", tostring(info)) end
   return model, info
 end
 

@@ -69,6 +69,8 @@ local function open_local(major, db, schema)
   if not srv then return nil, err end
   local dev = new_dev(with_db(srv.url, db), schema)
   dev.server = srv
+  -- what was really used, for messages ("local://postgres/15/dev")
+  dev.used = ("local://postgres/%d/%s"):format(srv.major, db)
   dev.cleanup[#dev.cleanup + 1] = function() srv:stop() end
   local ok, cerr = create_db(srv.url, db)
   if not ok then
@@ -95,6 +97,7 @@ local function open_docker(image, tag, db, schema)
     return nil, "cannot find the port of container " .. id
   end
   dev.url = ("postgres://postgres:pass@127.0.0.1:%s/%s?sslmode=disable"):format(p, db)
+  dev.used = ("docker://%s/%s/%s"):format(image, tag, db)
   local deadline = proc.now() + 60
   while pg.ping(dev.url) ~= "ok" do
     if proc.now() > deadline then
@@ -126,7 +129,9 @@ function M.open(url)
       return nil, ("dev URL %s: no Docker engine answers and PostgreSQL %d is not installed; run 'dbhost install' "
         .. "(or install postgresql-%d), or use local://postgres for the installed version"):format(url, major, major)
     end
-    return open_local(major, db, schema)
+    local dev, err = open_local(major, db, schema)
+    if dev then dev.used = dev.used .. " (no Docker engine answered)" end
+    return dev, err
   elseif scheme == "local" then
     local what, major, db = rest:match("^([^/?]*)/?(%d*)/?([^/?]*)")
     if what ~= "postgres" then

@@ -13,10 +13,67 @@ Error.__index = Error
 Error.__tostring = function(e) return e.message end
 M.Error = Error
 
---- errors.new(status, fmt, ...) -> error object
+--- errors.new(status, fmt, ...) -> error object { message=, status= }
+-- Every error that ends a command is this one object; `at` adds where it is:
+-- code (SQLSTATE, errno name ...), file, line and column.
 function M.new(status, fmt, ...)
   local msg = select("#", ...) > 0 and fmt:format(...) or fmt
   return setmetatable({ status = status, message = msg }, Error)
+end
+
+--- errors.at(status, where, fmt, ...) -> error object located at where = { code=, file=, line=, column= }
+function M.at(status, where, fmt, ...)
+  local e = M.new(status, fmt, ...)
+  e.code, e.file, e.line, e.column = where.code, where.file, where.line, where.column
+  return e
+end
+
+--- errors.raise_at(status, where, fmt, ...): raise errors.at(...)
+function M.raise_at(status, where, fmt, ...)
+  error(M.at(status, where, fmt, ...), 0)
+end
+
+--- errors.wrap(e [, status]) -> the error object for any raised value (a plain
+-- string or a binding's error table becomes one with status 1)
+function M.wrap(e, status)
+  if M.is(e) then return e end
+  if type(e) == "table" and e.message then
+    return setmetatable({ status = status or 1, message = tostring(e.message), code = e.sqlstate or e.code }, Error)
+  end
+  return setmetatable({ status = status or 1, message = tostring(e) }, Error)
+end
+
+--- errors.document(e) -> { error = { message=, code=, file=, line=, column= } }
+-- The one JSON shape of an error, for every command's --format json; absent
+-- fields are null, so the keys are always there.
+function M.document(e)
+  local json = require "dbhost.json"
+  e = M.wrap(e)
+  local function v(x) if x == nil then return json.null end return x end
+  return { error = json.object { message = e.message, code = v(e.code), file = v(e.file),
+                                 line = v(e.line), column = v(e.column) } }
+end
+
+--- errors.locate(text, stmt [, position]) -> line, column
+-- Where a statement error is in its file: text is the whole file, stmt a
+-- statement of sql.split(text) ({ pos = 0-based byte offset, text = ... }) and
+-- position the server's 1-based character offset into stmt.text (nil: the
+-- statement's start). Lines and columns count from 1; columns count UTF-8
+-- characters, as editors and PostgreSQL do (bytes when the text is not UTF-8).
+function M.locate(text, stmt, position)
+  local byte = stmt.pos or 0 -- 0-based offset of the character in text
+  if position and position > 1 then
+    local off = utf8.offset(stmt.text, position) or (#stmt.text + 1)
+    if off > #stmt.text + 1 then off = #stmt.text + 1 end
+    byte = byte + off - 1
+  end
+  if byte > #text then byte = #text end
+  local line, line_start = 1, 1
+  for nl in text:sub(1, byte):gmatch("()\n") do
+    line, line_start = line + 1, nl + 1
+  end
+  local col = utf8.len(text, line_start, byte) or (byte - line_start + 1)
+  return line, col + 1
 end
 
 --- errors.raise(status, fmt, ...): raise an error with that exit status.
@@ -24,9 +81,11 @@ function M.raise(status, fmt, ...)
   error(M.new(status, fmt, ...), 0)
 end
 
-function M.usage(fmt, ...) M.raise(2, fmt, ...) end
-function M.config(fmt, ...) M.raise(2, fmt, ...) end
-function M.failed(fmt, ...) M.raise(1, fmt, ...) end
+--- errors.usage / config / failed (fmt, ...): raise; the code says which ("EUSAGE",
+-- "ECONFIG", "EFAILED") in the JSON error document.
+function M.usage(fmt, ...) M.raise_at(2, { code = "EUSAGE" }, fmt, ...) end
+function M.config(fmt, ...) M.raise_at(2, { code = "ECONFIG" }, fmt, ...) end
+function M.failed(fmt, ...) M.raise_at(1, { code = "EFAILED" }, fmt, ...) end
 
 --- errors.is(e) -> true when e is a structured dbhost error
 function M.is(e) return getmetatable(e) == Error end

@@ -55,7 +55,7 @@ end
 
 -- The migration directory atlas.hcl names, else "migrations".
 local function default_migrations()
-  local ok, ws = pcall(function() return require("dbhost.workspace").open {} end)
+  local ok, ws = pcall(function() return require("dbhost.project.workspace").open {} end)
   if ok and ws and ws.dir then return ws.dir end
   return "migrations"
 end

@@ -148,23 +148,83 @@ function M.commands()
   return list
 end
 
+--- main.list_commands(commands) -> text: one line per command, "name  summary"
+function M.list_commands(commands)
+  local rows, width = {}, 0
+  for _, c in ipairs(commands) do
+    local ok, spec = pcall(M.load, c.location)
+    local summary = ok and spec.summary or ("(cannot load: " .. tostring(spec) .. ")")
+    rows[#rows + 1] = { c.name, summary }
+    width = math.max(width, #c.name)
+  end
+  local out = {}
+  for _, r in ipairs(rows) do out[#out + 1] = ("  %-" .. width .. "s  %s"):format(r[1], r[2]) end
+  return table.concat(out, "\n") .. "\n"
+end
+
+--- main.group(word) -> { command, ... }: the commands "word SUB" (e.g. "migrate hash")
+function M.group(word)
+  local list = {}
+  for _, c in ipairs(M.commands()) do
+    if c.name:sub(1, #word + 1) == word .. " " then list[#list + 1] = c end
+  end
+  return list
+end
+
+-- A command that does not exist: a group name alone lists its commands (exit 0);
+-- anything else is a usage error naming the nearest commands.
+local function unknown_command(words)
+  local typed = {}
+  for _, w in ipairs(words) do
+    if w:sub(1, 1) == "-" then break end
+    typed[#typed + 1] = w
+  end
+  local group = typed[1] and M.group(typed[1]) or {}
+  if #group > 0 and #typed == 1 then
+    io.stdout:write(("'dbhost %s' needs a command:\n"):format(typed[1]), M.list_commands(group),
+      ("Run 'dbhost %s COMMAND --help' for a command's flags.\n"):format(typed[1]))
+    return 0
+  end
+  local wanted = table.concat(typed, " ")
+  if wanted == "" then wanted = words[1] or "" end
+  local names = {}
+  for _, c in ipairs(M.commands()) do names[#names + 1] = c.name end
+  local near = cli.nearest(wanted, names)
+  if #near == 0 and #group > 0 then
+    for _, c in ipairs(group) do near[#near + 1] = c.name end
+  end
+  local hint = ""
+  if #near > 0 then
+    for i, c in ipairs(near) do near[i] = "'" .. c .. "'" end
+    hint = " (did you mean " .. table.concat(near, " or ") .. "?)"
+  end
+  errors.usage("unknown command '%s'%s; see 'dbhost help'", wanted, hint)
+end
+
 --- main.run_command(words) -> status: find, parse and run a command
 function M.run_command(words)
   local location, name, n = M.find(words)
-  if not location then
-    errors.usage("unknown command '%s' (see 'dbhost help')", table.concat(words, " "))
-  end
+  if not location then return unknown_command(words) end
   local spec = M.load(location)
   local argv = table.move(words, n + 1, #words, 1, {})
-  local opts, args = cli.parse(spec, argv, name)
-  if opts.help then
-    io.stdout:write(cli.help_text(spec, name))
-    return 0
+  local function run()
+    local opts, args = cli.parse(spec, argv, name)
+    if opts.help then
+      io.stdout:write(cli.help_text(spec, name))
+      return 0
+    end
+    local status = spec.run(opts, args, { name = name, location = location })
+    if status == nil or status == true then return 0 end
+    if status == false then return 1 end
+    return math.tointeger(status) or 1
   end
-  local status = spec.run(opts, args, { name = name, location = location })
-  if status == nil or status == true then return 0 end
-  if status == false then return 1 end
-  return math.tointeger(status) or 1
+  if not cli.wants_json(spec, argv) then return run() end
+  -- --format json: every outcome is JSON on stdout, errors included (one shape,
+  -- errors.document); the error itself still goes to stderr and sets the exit status.
+  local ok, result = pcall(run)
+  if ok then return result end
+  io.stdout:write(require("dbhost.json").encode(errors.document(result)), "\n")
+  error(result, 0)
 end
 
 --- main.main(arg) -> exit status (called by the host with the arg table)

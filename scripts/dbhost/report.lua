@@ -6,7 +6,7 @@
 --     step:fail("message", "details...")   -- or mark it failed (does not raise)
 --   end)
 --   io.stdout:write(r:render("text"))
---   return r.ok and 0 or 1
+--   return r:exit_status()          -- 0, 1 (a step failed) or 2 (a configuration error)
 -- A step that raises a dbhost error is recorded as failed with that message;
 -- any other error propagates (it is a bug, not a check result).
 local errors = require "dbhost.errors"
@@ -32,9 +32,15 @@ local Step = {}
 Step.__index = Step
 
 --- step:fail(message [, details]): mark the step failed
+-- message may be a dbhost error object (errors.lua): its message is shown and,
+-- in JSON, its location (code, file, line, column) as the step's "error".
 function Step:fail(message, details)
   self.status = "failed"
-  self.message = message
+  if errors.is(message) then
+    self.error = message
+    message = message.message
+  end
+  self.message = message ~= nil and tostring(message) or "failed (no reason given)"
   self.details = details
 end
 
@@ -50,21 +56,33 @@ function Step:note(message)
 end
 
 --- report:step(name, fn) -> step: run fn(step), time it and record its outcome
+-- A step after a failed one does not run: it is "skipped (step N failed)", never ok.
 function Report:step(name, fn)
   local step = setmetatable({ name = name, status = "ok" }, Step)
+  if self.failed_step then
+    step.status, step.seconds = "skipped", 0
+    step.message = ("skipped (step %d failed)"):format(self.failed_step)
+    step.after_failure = self.failed_step
+    self.steps[#self.steps + 1] = step
+    return step
+  end
   local t0 = clock()
   local ok, err = pcall(fn, step)
   step.seconds = clock() - t0
   if not ok then
     if errors.is(err) then
-      step.status = "failed"
-      step.message = err.message
+      step:fail(err)
+      -- a configuration error found by a step still makes the command exit 2
+      if err.status == 2 then self.config_error = true end
     else
       error(err, 0)
     end
   end
-  if step.status == "failed" then self.ok = false end
   self.steps[#self.steps + 1] = step
+  if step.status == "failed" then
+    self.ok = false
+    self.failed_step = self.failed_step or #self.steps
+  end
   return step
 end
 
@@ -78,8 +96,12 @@ local marks = { ok = "ok", failed = "FAILED", skipped = "skipped" }
 local function render_text(self)
   local out = {}
   for _, s in ipairs(self.steps) do
-    out[#out + 1] = ("%-7s %s (%s)"):format(marks[s.status], s.name, ms(s.seconds))
-    if s.message then out[#out + 1] = "        " .. s.message:gsub("\n", "\n        ") end
+    if s.after_failure then
+      out[#out + 1] = ("%-7s %s (step %d failed)"):format(marks[s.status], s.name, s.after_failure)
+    else
+      out[#out + 1] = ("%-7s %s (%s)"):format(marks[s.status], s.name, ms(s.seconds))
+    end
+    if s.message and not s.after_failure then out[#out + 1] = "        " .. s.message:gsub("\n", "\n        ") end
     if s.details then out[#out + 1] = s.details:gsub("%s+$", "") end
   end
   out[#out + 1] = self.ok and (self.title .. ": all checks passed") or (self.title .. ": FAILED")
@@ -107,9 +129,17 @@ end
 local function render_json(self)
   local steps = {}
   for i, s in ipairs(self.steps) do
-    steps[i] = { name = s.name, status = s.status, seconds = s.seconds, message = s.message, details = s.details }
+    steps[i] = { name = s.name, status = s.status, seconds = s.seconds, message = s.message, details = s.details,
+                 error = s.error and errors.document(s.error).error or nil }
   end
   return json.encode({ title = self.title, ok = self.ok, steps = steps }) .. "\n"
+end
+
+--- report:exit_status() -> 0 when every step passed, 2 when a step met a
+-- configuration error, else 1
+function Report:exit_status()
+  if self.ok then return 0 end
+  return self.config_error and 2 or 1
 end
 
 --- report:render(format) -> string; format is "text", "markdown" or "json"

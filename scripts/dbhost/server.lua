@@ -230,6 +230,11 @@ local function golden_path(major)
   return ("%s/pg%d-%s"):format(M.cache_dir(), major, GOLDEN_RECIPE)
 end
 
+--- server.cache_ready(major) -> bool: the golden data directory of that major exists
+function M.cache_ready(major)
+  return fs.stat(golden_path(major)) ~= nil
+end
+
 -- Cold start: initdb straight into the new instance's data directory, then copy
 -- it into the cache (staged, renamed into place: a racing process that lost
 -- removes its own copy) for the next starts.

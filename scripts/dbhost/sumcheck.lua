@@ -1,6 +1,7 @@
 --- dbhost.sumcheck: report atlas.sum problems the way Atlas does.
 local hash = require "dbhost.hash"
 local fs = require "dbhost.fs"
+local errors = require "dbhost.errors"
 
 local M = {}
 
@@ -28,6 +29,24 @@ function M.validate(dir, computed)
     err.summary = "checksum mismatch"
   end
   return nil, err
+end
+
+--- sumcheck.require_valid(dir [, computed, quiet]): validate, or end the command
+-- Atlas's block goes to stdout (not when quiet: --format json); the error names
+-- atlas.sum and its line. A missing or malformed atlas.sum is a configuration
+-- error (exit 2), a directory that differs from it a failed check (exit 1).
+function M.require_valid(dir, computed, quiet)
+  local ok, err = M.validate(dir, computed)
+  if ok then return true end
+  if not quiet then io.stdout:write(err.text) end
+  local path = dir .. "/atlas.sum"
+  local where = { code = err.code, file = path, line = err.line }
+  if err.code == "ENOTFOUND" then
+    errors.raise_at(2, where, "%s not found: run 'dbhost migrate hash' to write it", path)
+  elseif err.code == "EFORMAT" or err.reason == nil and err.line then
+    errors.raise_at(2, where, "%s", (err.message or err.summary):gsub("^atlas%.sum", path))
+  end
+  errors.raise_at(1, where, "%s%s", err.summary, err.detail and (": " .. err.detail) or "")
 end
 
 return M

@@ -68,11 +68,14 @@ expect_rc 0; expect_out "CREATE TABLE users"; expect_out "-- 2_fn.sql (version 2
 expect_eq "$(sql "$url" "SELECT count(*) FROM pg_namespace WHERE nspname = 'atlas_schema_revisions'")" "0" "dry run created nothing"
 expect_eq "$(sql "$url" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" "dry run created no table"
 run "$DBHOST" apply --url "$url" --dir m1 1 --format json
-expect_rc 0; expect_out '"applied":["1_users.sql"]'
+expect_rc 0
+expect_eq "$(jget .applied)" '[{"file":"1_users.sql","version":"1"}]' "apply json names version and file"
 run "$DBHOST" apply --url "$url" --dir m1 --to-version 2
 expect_rc 0; expect_out "Migrated to version 2 from 1"
 run "$DBHOST" status --url "$url" --dir m1 --format json
-expect_rc 1; expect_out '"pending":["3_posts.sql"]'; expect_out '"state":"PENDING"'
+expect_rc 1; expect_out '"state":"PENDING"'
+expect_eq "$(jget .pending)" '[{"file":"3_posts.sql","version":"3"}]' "status json names version and file as apply does"
+expect_eq "$(jget .applied[2].version)" '"2"'
 
 # --- file mode failure: the failed file leaves nothing, earlier files stay ---
 mkproject m2
@@ -178,7 +181,7 @@ run "$DBHOST" apply --url "$url" --dir m1
 expect_rc 1; expect_err "migration file 1_users.sql was changed after it was applied"
 expect_eq "$(sql "$url" "SELECT count(*) FROM $REV")" "2" "nothing applied"
 run "$DBHOST" status --url "$url" --dir m1
-expect_rc 1; expect_out "Edited:          1_users.sql differs"
+expect_rc 1; expect_out "Edited:          1_users.sql was changed after it was applied"
 
 # --- not clean, baseline, allow-dirty ------------------------------------------
 mkproject m6

@@ -44,7 +44,7 @@ Resources:
 YAML
 cd "$p"
 run "$DBHOST" migrate validate
-expect_rc 1; expect_err "dbhost: checksum file not found"
+expect_rc 2 "a missing atlas.sum is a configuration error"; expect_err "dbhost: db/migrations/atlas.sum not found"
 expect_out "You have a checksum error in your migration directory."
 
 run "$DBHOST" migrate hash
@@ -113,7 +113,7 @@ expect_rc 0
 cp db/migrations/atlas.sum "$SCRATCH/sum.bak"
 printf 'h1:abc\nthis line has no hash\n' > db/migrations/atlas.sum
 run "$DBHOST" migrate validate
-expect_rc 1; expect_err "atlas.sum:2:"
+expect_rc 2 "a malformed atlas.sum is a configuration error"; expect_err "db/migrations/atlas.sum:2:"
 cp "$SCRATCH/sum.bak" db/migrations/atlas.sum
 
 cp cloud-formation.yaml "$SCRATCH/cf.bak"
@@ -127,13 +127,17 @@ cmp -s cloud-formation.yaml "$SCRATCH/cf.broken" || fail "broken template was mo
 cmp -s db/migrations/atlas.sum "$SCRATCH/sum.before" || fail "atlas.sum was written although the template is broken"
 cp "$SCRATCH/cf.bak" cloud-formation.yaml
 
-# A template without the resource path: clear error naming the missing key
+# A template without the resource: a warning naming it, atlas.sum is still written
 cat > "$SCRATCH/no-resource.yaml" <<'YAML'
 Resources:
   Bucket: { Type: "AWS::S3::Bucket" }
 YAML
 run "$DBHOST" migrate hash --template "$SCRATCH/no-resource.yaml"
-expect_rc 2; expect_err "DBSchemaMigration"
+expect_rc 0; expect_err "warning: $SCRATCH/no-resource.yaml has no DBSchemaMigration resource"
+# the resource without MigrationHash: still an error naming the missing key
+printf 'Resources:\n  DBSchemaMigration:\n    Properties: {Other: x}\n' > "$SCRATCH/no-key.yaml"
+run "$DBHOST" migrate hash --template "$SCRATCH/no-key.yaml"
+expect_rc 2; expect_err 'no key "MigrationHash"'
 
 # --dir elsewhere leaves the project's template alone (unless --template names it)
 cp cloud-formation.yaml "$SCRATCH/cf.before"

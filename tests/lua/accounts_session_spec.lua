@@ -1,8 +1,9 @@
 -- The example project's accounts repository, tested in session mode: every test
 -- runs in a transaction that is rolled back afterwards, on a real PostgreSQL
 -- started for the run with the schema built from migrations/.
-local helper = require "helper"
-package.path = helper.source_dir .. "/?.lua;" .. package.path
+-- Runs from the project's root as written in the README (no --helper needed):
+-- the app's modules and migrations/ are found from there.
+package.path = "./?.lua;" .. package.path
 local fixtures = require "dbhost.fixtures"
 local accounts = require "app.accounts"
 

@@ -246,8 +246,10 @@ describe("dbhost.cfn on errors", function()
   local bad = {
     { "broken.yaml", "Resources:\n  DBSchemaMigration: {Properties: [\n", "EYAML",
       "^.*/broken%.yaml:3:1: did not find expected node content" },
-    { "nopath.yaml", "Resources:\n  Other:\n    Properties: {MigrationHash: x}\n", "ENOPATH",
-      '^.*/nopath%.yaml: no key "DBSchemaMigration" under Resources %(line 1%)$' },
+    { "noresource.yaml", "Resources:\n  Other:\n    Properties: {MigrationHash: x}\n", "ENORESOURCE",
+      '^.*/noresource%.yaml has no DBSchemaMigration resource %(Resources%.DBSchemaMigration%)$' },
+    { "nopath.yaml", "Resources:\n  DBSchemaMigration:\n    Properties: {Other: x}\n", "ENOPATH",
+      '^.*/nopath%.yaml: no key "MigrationHash" under Resources%.DBSchemaMigration%.Properties %(line 3%)$' },
     { "mapping.yaml", "Resources:\n  DBSchemaMigration:\n    Properties:\n      MigrationHash: {a: b}\n",
       "ENOTSCALAR", "^.*/mapping%.yaml:4:22: .* is a mapping, not a scalar$" },
     { "block.yaml", "Resources:\n  DBSchemaMigration:\n    Properties:\n      MigrationHash: >\n        x\n",

@@ -7,7 +7,7 @@ local workspace = require "dbhost.project.workspace"
 
 return {
   summary = "Write atlas.sum for the migration directory and MigrationHash in cloud-formation.yaml",
-  usage = "dbhost migrate hash [--dir DIR] [--env NAME] [--template FILE]",
+  usage = "dbhost migrate hash [--dir DIR] [--env NAME] [--template FILE] [--no-template]",
   description = [[
 Computes the migration directory's integrity file exactly as 'atlas migrate hash'
 does (byte for byte) and writes it as DIR/atlas.sum, then sets the MigrationHash
@@ -18,6 +18,14 @@ ones. A project without a template is fine.]],
     { "force", help = "deprecated, accepted for compatibility with Atlas" }),
   run = function(opts)
     local ws = workspace.open(opts)
+    -- atlas.sum is one line per file, "<name> h1:<hash>": a name with a line break
+    -- or "h1:" in it would write a file that no reader (Atlas's, dbhost's) parses back
+    for _, name in ipairs(fs.list(ws.dir) or {}) do
+      if name:match("%.sql$") and (name:find("[\r\n]") or name:find("h1:", 1, true)) then
+        errors.config("%s/%q: a migration file name must not contain a line break or \"h1:\" "
+          .. "(atlas.sum could not be read back): rename the file", ws.dir, name)
+      end
+    end
     local text, entries = hash.atlas_sum(ws.dir)
     if not text then errors.config("%s", entries) end
     local sum_path = ws.dir .. "/atlas.sum"
@@ -25,7 +33,7 @@ ones. A project without a template is fine.]],
     -- Check the template first, so that a broken template changes nothing.
     local template_hash
     if ws.template then
-      local current, err = cfn.read_migration_hash(ws.template)
+      local current, err = cfn.read_migration_hash(ws.template, ws.template_resource)
       if current == nil then errors.config("%s", err) end
       template_hash = current
     end
@@ -37,7 +45,7 @@ ones. A project without a template is fine.]],
     end
     if ws.template then
       if template_hash ~= total then
-        errors.check(cfn.set_migration_hash(ws.template, total))
+        errors.check(cfn.set_migration_hash(ws.template, total, ws.template_resource))
         io.stdout:write(("set MigrationHash in %s to %s\n"):format(ws.template, total))
       else
         io.stdout:write(("MigrationHash in %s is up to date\n"):format(ws.template))

@@ -1,6 +1,5 @@
 -- dbhost migrate validate: check atlas.sum against the migration directory.
 local sumcheck = require "dbhost.sumcheck"
-local errors = require "dbhost.errors"
 local workspace = require "dbhost.project.workspace"
 
 return {
@@ -13,15 +12,8 @@ line in atlas.sum, as 'atlas migrate validate' does, and exits 1.]],
   options = workspace.with(),
   run = function(opts)
     local ws = workspace.open(opts)
-    local ok, err = sumcheck.validate(ws.dir)
-    if ok then
-      io.stdout:write(("%s/atlas.sum matches the directory\n"):format(ws.dir))
-      return 0
-    end
-    io.stdout:write(err.text)
-    if err.code == "EFORMAT" and err.message then
-      errors.failed("%s", err.message)
-    end
-    errors.failed("%s", err.summary)
+    sumcheck.require_valid(ws.dir)
+    io.stdout:write(("%s/atlas.sum matches the directory\n"):format(ws.dir))
+    return 0
   end,
 }

@@ -84,12 +84,12 @@ equal the desired schema.]],
       errors.usage("schema diff needs --from and --to (see 'dbhost schema diff --help')")
     end
     local lopts = { dev_url = opts.dev_url, schemas = opts.schema, keep = not opts.skip_verify }
-    local from, finfo = source.load(opts.from, lopts)
-    if not from then errors.failed("%s", finfo) end
-    local to, terr = source.load(opts.to, { dev_url = opts.dev_url, schemas = opts.schema })
+    local from, finfo, fcode = source.load(opts.from, lopts)
+    if not from then errors.raise_at(fcode == "ECONFIG" and 2 or 1, { code = fcode }, "--from: %s", finfo) end
+    local to, terr, tcode = source.load(opts.to, { dev_url = opts.dev_url, schemas = opts.schema })
     if not to then
       if finfo.conn then finfo.conn:close() finfo.dev:close() end
-      errors.failed("%s", terr)
+      errors.raise_at(tcode == "ECONFIG" and 2 or 1, { code = tcode }, "--to: %s", terr)
     end
     local plan, perr = diff.plan(from, to)
     if not plan then errors.failed("%s", perr) end

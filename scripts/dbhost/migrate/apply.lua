@@ -1,5 +1,6 @@
 --- dbhost.migrate.apply: the `dbhost apply` / `dbhost migrate apply` command.
 local errors = require "dbhost.errors"
+local cli = require "dbhost.cli"
 local executor = require "dbhost.migrate.executor"
 local migdir = require "dbhost.migrate.dir"
 local target = require "dbhost.migrate.target"
@@ -22,7 +23,7 @@ M.options = workspace.with(
     help = "one transaction per file, one for all files, or none" },
   { "exec-order", arg = "ORDER", choices = { "linear", "linear-skip", "non-linear" }, default = "linear",
     help = "what to do with files added before the last applied version" },
-  { "lock-timeout", arg = "DURATION", default = "10s", help = "how long to wait for another applier's lock" },
+  { "lock-timeout", arg = "DURATION", default = "10s", help = "how long to wait for another applier's lock, and for locks on the revisions table" },
   { "stmt-lock-timeout", arg = "DURATION", default = "5s",
     help = "PostgreSQL lock_timeout for migration statements (0 = wait forever)" },
   { "stmt-timeout", arg = "DURATION", default = "0", help = "PostgreSQL statement_timeout for migration statements" },
@@ -38,21 +39,12 @@ end
 
 local function plural(n, word) return ("%d %s%s"):format(n, word, n == 1 and "" or "s") end
 
--- line and column in the file of a character position inside a statement
-local function error_location(stmt, position)
-  local line, col = stmt.line, stmt.col
-  if position and position > 0 then
-    local prefix = stmt.text:sub(1, utf8.offset(stmt.text, position) or #stmt.text)
-    for _ in prefix:gmatch("\n") do line = line + 1 end
-    local last = prefix:match("[^\n]*$")
-    col = (prefix:find("\n") and 0 or (stmt.col - 1)) + #last
-  end
-  return line, col
-end
-
+--- apply.describe_failure(failure) -> text, line, column
+-- failure = { file=, stmt=, err= } from the executor; the location comes from
+-- errors.locate, the one place that turns a statement error into file:line:col.
 function M.describe_failure(failure)
   local err, stmt = failure.err, failure.stmt
-  local line, col = error_location(stmt, type(err) == "table" and err.position or nil)
+  local line, col = errors.locate(failure.file:text(), stmt, type(err) == "table" and err.position or nil)
   local lines = { ("migration %s failed at %s:%d:%d"):format(failure.file.name, failure.file.path, line, col) }
   lines[#lines + 1] = "  statement: " .. stmt.text:gsub("\n", "\n             ")
   if type(err) == "table" then
@@ -63,6 +55,35 @@ function M.describe_failure(failure)
     lines[#lines + 1] = "  ERROR: " .. tostring(err)
   end
   return table.concat(lines, "\n"), line, col
+end
+
+--- apply.failure_error(failure) -> the command-ending error (exit 1) for a failed migration
+function M.failure_error(failure)
+  local text, line, col = M.describe_failure(failure)
+  local err = failure.err
+  return errors.at(1, { code = type(err) == "table" and err.sqlstate or nil, file = failure.file.path,
+                        line = line, column = col }, "%s", text)
+end
+
+-- A version given on the command line must name a file of the directory: a typo
+-- must not apply one file too many, or everything. Raises a config error (exit 2)
+-- naming the closest versions: the most similar ones, then the neighbours in order.
+local function check_version(dir, flag, version)
+  if not version or dir.by_version[version] then return end
+  local versions = {}
+  for i, f in ipairs(dir.files) do versions[i] = f.version end
+  local closest, seen = {}, {}
+  local function add(v)
+    if v and not seen[v] and #closest < 3 then seen[v] = true closest[#closest + 1] = v end
+  end
+  for _, v in ipairs(cli.nearest(version, versions, math.max(2, #version // 2))) do add(v) end
+  local before, after
+  for _, v in ipairs(versions) do
+    if v < version then before = v elseif not after then after = v end
+  end
+  add(before) add(after)
+  errors.config("--%s %s: no migration file has this version (closest: %s)", flag, version,
+    #closest > 0 and table.concat(closest, ", ") or "none, the directory is empty")
 end
 
 --- apply.run(opts, args) -> status
@@ -79,11 +100,9 @@ function M.run(opts, args)
   local ws = workspace.open(opts)
   local dir, derr = migdir.open(ws.dir)
   if not dir then errors.config("%s", derr) end
-  local ok, serr = sumcheck.validate(ws.dir, dir.sum_text)
-  if not ok then
-    io.stdout:write(serr.text)
-    errors.failed("%s", serr.summary)
-  end
+  check_version(dir, "to-version", opts.to_version)
+  check_version(dir, "baseline", opts.baseline)
+  sumcheck.require_valid(ws.dir, dir.sum_text, opts.format == "json")
   local url = target.url_of(opts, ws)
   local conn <close> = target.connect(url)
   local ex = executor.new {
@@ -91,6 +110,7 @@ function M.run(opts, args)
     schema = opts.revisions_schema or (ws.config.migration or {}).revisions_schema,
     url_schema = conn.schema,
     stmt_lock_timeout = opts.stmt_lock_timeout, stmt_timeout = opts.stmt_timeout,
+    progress_lock_timeout = ("%dms"):format(math.max(1, math.floor(lock_timeout * 1000))),
   }
   local json_out = opts.format == "json"
   local tty = not json_out and fs.isatty(1)
@@ -132,7 +152,9 @@ function M.run(opts, args)
   }
   count = #plan.pending
   local result = { pending = {}, applied = {}, current = plan.current, dry_run = opts.dry_run or false }
-  for i, f in ipairs(plan.pending) do result.pending[i] = f.name end
+  -- migrations are named as `status` names them: { version=, file= }
+  local function named(f) return { version = f.version, file = f.name } end
+  for i, f in ipairs(plan.pending) do result.pending[i] = named(f) end
   if count == 0 then
     ex:unlock()
     if json_out then
@@ -152,21 +174,10 @@ function M.run(opts, args)
   local outcome = ex:execute(plan, { dry_run = opts.dry_run })
   ex:unlock()
   local elapsed = proc.now() - t0
-  for i, f in ipairs(outcome.applied) do result.applied[i] = f.name end
+  for i, f in ipairs(outcome.applied) do result.applied[i] = named(f) end
   if outcome.failure then
-    local text, line, col = M.describe_failure(outcome.failure)
     if tty then io.stdout:write("FAILED\n") end
-    if json_out then
-      local e = outcome.failure.err
-      result.error = { file = outcome.failure.file.name, line = line, column = col,
-                       statement = outcome.failure.stmt.text,
-                       sqlstate = type(e) == "table" and e.sqlstate or nil,
-                       message = type(e) == "table" and e.message or tostring(e),
-                       detail = type(e) == "table" and e.detail or nil,
-                       hint = type(e) == "table" and e.hint or nil }
-      io.stdout:write(json.encode(result), "\n")
-    end
-    errors.failed("%s", text)
+    error(M.failure_error(outcome.failure), 0)
   end
   if json_out then
     result.seconds = elapsed

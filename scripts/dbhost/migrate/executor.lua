@@ -20,6 +20,7 @@
 --    `total` is refreshed on resume (Atlas bug #2455 is not copied).
 local revisions = require "dbhost.migrate.revisions"
 local proc = require "dbhost.proc"
+local hash = require "dbhost.hash"
 
 local M = {}
 
@@ -36,6 +37,10 @@ function M.new(opts)
     log = opts.log or function() end,
     stmt_lock_timeout = opts.stmt_lock_timeout or "5s",
     stmt_timeout = opts.stmt_timeout or "0",
+    -- dbhost's own writes to the revisions table wait this long for locks (not the
+    -- migration's lock_timeout), and are tried this many times
+    progress_lock_timeout = opts.progress_lock_timeout or "10s",
+    progress_attempts = opts.progress_attempts or 3,
     url_schema = opts.url_schema,
   }, Executor)
   self.store = revisions.new(self.conn, opts.schema or opts.url_schema or revisions.DEFAULT_SCHEMA)
@@ -84,7 +89,7 @@ end
 -- What makes a database "not clean" for a first apply (Atlas's CheckClean).
 function Executor:check_clean()
   local res = exec(self.conn, [[
-SELECT n.nspname AS schema, c.relname AS name
+SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
@@ -95,8 +100,9 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY 1, 2 LIMIT 1]], self.store.schema, revisions.TABLE, self.url_schema)
   local row = res.rows[1]
   if row then
-    fail("connected database is not clean: found table %q in schema %q. baseline version or allow-dirty is required",
-      row.name, row.schema)
+    local kinds = { r = "table", p = "partitioned table", v = "view", m = "materialized view", f = "foreign table" }
+    fail("connected database is not clean: found %s %q in schema %q. baseline version or allow-dirty is required",
+      kinds[row.kind] or "relation", row.name, row.schema)
   end
 end
 
@@ -104,6 +110,63 @@ local function index_of(files, version)
   for i, f in ipairs(files) do
     if f.version == version then return i end
   end
+end
+
+-- The running hash Atlas gave `file` when the directory held exactly `files`.
+local function running_hash(files, file)
+  local list = {}
+  for i, f in ipairs(files) do list[i] = { name = f.name, data = f:text() } end
+  local _, entries = hash.atlas_sum_of(list)
+  for _, e in ipairs(entries or {}) do
+    if e.name == file.name then return e.hash end
+  end
+end
+
+--- ex:edited(revs) -> { { file=, rev= }, ... }: completely applied files whose content
+-- changed after they ran, in version order.
+-- The revisions table keeps each file's atlas.sum hash, a running hash over the
+-- directory as it was when the file ran. Inserting an older file later (non-linear
+-- order) changes the running hashes after it without any file being edited, so a
+-- stored hash is also compared with the running hash over the directory of that
+-- time: the files that ran before it (by executed_at; a baseline's files included),
+-- with and without the files that never ran. Only a file's own content (or an
+-- earlier file's) can make all of these differ.
+function Executor:edited(revs)
+  local files = self.dir.files
+  local by_version = {}
+  for _, r in ipairs(revs) do by_version[r.version] = r end
+  local edited = {}
+  for _, r in ipairs(revs) do
+    local f = self.dir.by_version[r.version]
+    if f and r.type == revisions.EXECUTE and r.applied == r.total and r.hash ~= "" and r.hash ~= f.hash then
+      local before, never = {}, {}
+      local t = r.executed_epoch or math.huge
+      for _, g in ipairs(files) do
+        if g.version < r.version then
+          local q = by_version[g.version]
+          local covered = false
+          for _, b in ipairs(revs) do
+            if b.type == revisions.BASELINE and g.version <= b.version and (b.executed_epoch or 0) <= t then
+              covered = true
+            end
+          end
+          if covered or (q and q.type ~= revisions.BASELINE and (q.executed_epoch or 0) <= t) then
+            before[#before + 1] = g
+          elseif not q then
+            never[#never + 1] = g
+          end
+        end
+      end
+      before[#before + 1] = f
+      local same = running_hash(before, f) == r.hash
+      if not same and #never > 0 then
+        table.move(never, 1, #never, #before + 1, before)
+        same = running_hash(before, f) == r.hash
+      end
+      if not same then edited[#edited + 1] = { file = f, rev = r } end
+    end
+  end
+  return edited
 end
 
 --- ex:plan(opts) -> plan: { pending = { file, ... }, revisions = {...}, current = version | nil, ... }
@@ -169,15 +232,12 @@ function Executor:plan(opts)
         end
       end
       -- Atlas never compares applied files with what ran; dbhost refuses to go on
-      -- when a completely applied file was changed afterwards. (Hashes are running
-      -- hashes, so this is exact only without out-of-order files: linear order.)
-      if not opts.allow_edited and #missing == 0 then
-        for _, r in ipairs(revs) do
-          local f = self.dir.by_version[r.version]
-          if f and r.type == revisions.EXECUTE and r.applied == r.total and r.hash ~= "" and r.hash ~= f.hash then
-            fail("migration file %s was changed after it was applied (its atlas.sum hash differs from the one in the "
-              .. "revisions table): restore it, and put new changes in a new migration", f.name)
-          end
+      -- when a completely applied file was changed afterwards.
+      if not opts.allow_edited then
+        local edited = self:edited(revs)[1]
+        if edited then
+          fail("migration file %s was changed after it was applied (its content differs from the one that ran): "
+            .. "restore it, and put new changes in a new migration", edited.file.name)
         end
       end
     end
@@ -207,37 +267,52 @@ end
 
 local function now_ns() return math.floor(proc.now() * 1e9) end
 
--- Character offset (as PostgreSQL counts positions) of byte offset `bytes` in s.
-local function char_count(s, bytes)
-  return utf8.len(s, 1, bytes) or bytes
-end
-
--- The text of a statement as it goes into a multi-statement query string:
--- terminated, so that a trailing comment or a custom delimiter cannot join it
--- with the next one.
-local function terminated(text)
-  if text:match(";%s*$") then return text end
-  return text .. "\n;"
+-- Whether the server runs anything for this text: a statement made only of
+-- blanks, comments and semicolons (";" alone, say) gives no result at all in a
+-- multi-statement query, so it must not count when results are matched to statements.
+local function has_content(text)
+  local i, n = 1, #text
+  while i <= n do
+    local c = text:sub(i, i)
+    if c:match("[%s;]") then
+      i = i + 1
+    elseif text:sub(i, i + 1) == "--" then
+      local nl = text:find("\n", i, true)
+      if not nl then return false end
+      i = nl + 1
+    elseif text:sub(i, i + 1) == "/*" then
+      local depth = 0  -- block comments nest in PostgreSQL
+      repeat
+        if text:sub(i, i + 1) == "/*" then depth, i = depth + 1, i + 2
+        elseif text:sub(i, i + 1) == "*/" then depth, i = depth - 1, i + 2
+        else i = i + 1 end
+      until depth == 0 or i > n
+    else
+      return true
+    end
+  end
+  return false
 end
 
 -- "file" and "all" mode: the file's statements, its revision row and (in
 -- "file" mode) BEGIN and COMMIT go to the server as one query string, one
--- round trip per file. The simple protocol stops at the first failing
--- statement and says which one (err.statement_index), so the failure is
--- located as precisely as with one round trip per statement.
+-- round trip per file. The failing statement is found from the server's error
+-- position when it has one (a syntax error rejects the whole string before
+-- anything runs, and positions count characters of the whole string), else
+-- from which result failed, counting only the statements that give a result.
+-- Each statement is followed by a line with ";" of its own, so a statement
+-- whose text ends inside a "--" comment cannot run into the next one.
 function Executor:execute_batched(file, rev, stmts, sums, applied, own_tx)
-  local parts, starts = {}, {}
-  local offset = 0
-  local function add(text)
-    parts[#parts + 1] = text
-    starts[#parts] = offset
-    offset = offset + #text + 1  -- joined with "\n"
+  local parts = {}        -- { text=, chars= start in characters, stmt= index | nil }
+  local chars = 0
+  local function add(text, k)
+    parts[#parts + 1] = { text = text, chars = chars, stmt = k, results = has_content(text) }
+    chars = chars + (utf8.len(text) or #text) + 1  -- joined with "\n"
   end
   if own_tx then add("BEGIN;") end
-  local first = #parts + 1
   for i = applied + 1, #stmts do
     self.log { kind = "stmt", file = file, stmt = stmts[i] }
-    add(terminated(stmts[i].text))
+    add(stmts[i].text .. "\n;", i)
     rev.partial_hashes[i] = sums[i]
   end
   rev.applied = #stmts
@@ -246,32 +321,43 @@ function Executor:execute_batched(file, rev, stmts, sums, applied, own_tx)
   rev.execution_time = 0
   add(self.store:upsert_sql(rev) .. ";")
   if own_tx then add("COMMIT;") end
-  local query = table.concat(parts, "\n")
+  local texts = {}
+  for i, p in ipairs(parts) do texts[i] = p.text end
   local t0 = now_ns()
-  local res, err = self.conn:exec_all(query)
+  local res, err = self.conn:exec_all(table.concat(texts, "\n"))
   if res then return true end
-  -- map the failing part back to its statement
-  local idx = type(err) == "table" and err.statement_index or nil
-  local k = idx and (applied + idx - first + 1) or nil
-  local stmt
-  if k and k > applied and k <= #stmts then
-    stmt = stmts[k]
-    if type(err) == "table" and err.position then
-      local rel = err.position - char_count(query, starts[idx])
-      err.position = rel > 0 and rel or nil
+  local e = type(err) == "table" and err or {}
+  -- the part that failed: by position, else by result index
+  local part
+  if e.position then
+    for _, p in ipairs(parts) do
+      if p.chars < e.position then part = p else break end
     end
+  elseif e.statement_index then
+    local n = 0
+    for _, p in ipairs(parts) do
+      if p.results then
+        n = n + 1
+        if n == e.statement_index then part = p break end
+      end
+    end
+  end
+  local k, stmt = part and part.stmt, nil
+  if k then
+    stmt = stmts[k]
+    if e.position then e.position = e.position - part.chars end
   else
     -- the revision write or COMMIT failed (a deferred constraint, say)
-    stmt = { text = "COMMIT", line = stmts[#stmts] and stmts[#stmts].line or 1,
-             col = stmts[#stmts] and stmts[#stmts].col or 1 }
+    local last = stmts[#stmts] or { text = "", pos = 0 }
+    stmt = { text = "COMMIT", pos = last.pos + #last.text, line = last.line, col = last.col }
     k = #stmts
-    if type(err) == "table" then err.position = nil end
+    e.position = nil
   end
   rev.applied = math.max(applied, k - 1)
-  rev.error = tostring(type(err) == "table" and err.message or err)
+  rev.error = tostring(e.message or err)
   rev.error_stmt = stmt.text
   rev.execution_time = now_ns() - t0
-  return nil, { file = file, stmt = stmt, err = err, rev = rev }
+  return nil, { file = file, stmt = stmt, index = k, err = err, rev = rev }
 end
 
 -- Run one file (own_tx: "file" mode, the file's own transaction).
@@ -303,7 +389,7 @@ function Executor:execute_file(file, mode, dry_run, own_tx)
     if not ok then return nil, failure end
   else
     -- "none" mode (and dry runs): statement by statement, progress recorded after each
-    if not dry_run then self.store:write(rev) end
+    if not dry_run then self:record_progress(rev) end
     for i = applied + 1, #stmts do
       local stmt = stmts[i]
       self.log { kind = "stmt", file = file, stmt = stmt }
@@ -313,29 +399,59 @@ function Executor:execute_file(file, mode, dry_run, own_tx)
           rev.error = tostring(type(err) == "table" and err.message or err)
           rev.error_stmt = stmt.text
           rev.execution_time = now_ns() - t0
-          return nil, { file = file, stmt = stmt, err = err, rev = rev }
+          return nil, { file = file, stmt = stmt, index = i, err = err, rev = rev }
         end
         rev.applied = i
         rev.partial_hashes[i] = sums[i]
         rev.error, rev.error_stmt = nil, nil
-        self.store:write(rev)
+        self:record_progress(rev, file, i)
       end
     end
     rev.applied = #stmts
     rev.partial_hashes = nil
     rev.error, rev.error_stmt = nil, nil
     rev.execution_time = now_ns() - t0
-    if not dry_run then self.store:write(rev) end
+    if not dry_run then self:record_progress(rev, file, #stmts) end
   end
   self.revs_by_version[file.version] = rev
   self.log { kind = "file_done", file = file, seconds = (now_ns() - t0) / 1e9, statements = #stmts - applied }
   return true
 end
 
+--- ex:record_progress(rev [, file, n]): write a "none"-mode revision row
+-- A statement that autocommitted must be recorded, or the next run repeats it. So
+-- the write does not run under the migration's lock_timeout and statement_timeout
+-- (a lock held on the revisions table must not make it fail at once): it waits up
+-- to progress_lock_timeout for locks, in its own implicit transaction (SET LOCAL,
+-- still one round trip), and is tried progress_attempts times. When it still
+-- fails, the error says that statement n of file was applied but not recorded,
+-- and gives the SQL that records it.
+function Executor:record_progress(rev, file, n)
+  local sql = ("SET LOCAL lock_timeout = %s; SET LOCAL statement_timeout = 0; %s"):format(
+    self.conn:escape_literal(self.progress_lock_timeout), self.store:upsert_sql(rev))
+  local err
+  for attempt = 1, self.progress_attempts do
+    local res
+    res, err = self.conn:exec_all(sql)
+    if res then return true end
+    if attempt < self.progress_attempts then proc.sleep(0.2 * attempt) end
+  end
+  local msg = tostring(type(err) == "table" and err.message or err)
+  if not file then error(err, 0) end  -- nothing ran yet: an ordinary failure
+  -- the same row, written without the prepared statement, for the user to run
+  local prepared = self.store.prepared
+  self.store.prepared = false
+  local fix = self.store:upsert_sql(rev):gsub("%s+", " ")
+  self.store.prepared = prepared
+  fail("statement %d of %s was applied but not recorded in the revisions table (%s). The next apply would "
+    .. "run it again: first record it by running this SQL on the database, then apply again:\n  %s;",
+    n, file.name, msg, fix)
+end
+
 -- Record a failed "none"-mode file's error and progress in its revision row.
 function Executor:record_failure(failure)
   local rev = failure.rev
-  local ok, err = pcall(self.store.write, self.store, rev)
+  local ok, err = pcall(self.record_progress, self, rev)
   if not ok then self.log { kind = "warning", message = "could not record the failure: " .. tostring(err) } end
 end
 
@@ -349,6 +465,18 @@ function Executor:execute(plan, opts)
   for _, r in ipairs(plan.revisions) do self.revs_by_version[r.version] = r end
   local result = { applied = {}, pending = plan.pending }
 
+  -- dbhost's own tables first, waiting for locks as its progress writes do (not
+  -- under the migration's timeouts), then the settings for migration statements
+  if not dry then
+    exec(conn, ("SET lock_timeout = %s"):format(conn:escape_literal(self.progress_lock_timeout)))
+    self.store:create()
+    self.store:prepare()
+    if plan.baseline then
+      self.store:write { version = plan.baseline.version, description = plan.baseline.description,
+                         type = revisions.BASELINE, applied = 0, total = 0, hash = "" }
+    end
+  end
+
   -- settings for migration statements: never wait silently behind a long transaction,
   -- and (PostgreSQL 14+) let the server abort our statement if dbhost dies mid-file,
   -- so a killed run does not keep its transaction and the migration lock alive
@@ -356,15 +484,6 @@ function Executor:execute(plan, opts)
     conn:escape_literal(self.stmt_lock_timeout), conn:escape_literal(self.stmt_timeout)))
   if conn:server_version() >= 140000 then
     exec(conn, "SET client_connection_check_interval = '1s'")
-  end
-
-  if not dry then
-    self.store:create()
-    self.store:prepare()
-    if plan.baseline then
-      self.store:write { version = plan.baseline.version, description = plan.baseline.description,
-                         type = revisions.BASELINE, applied = 0, total = 0, hash = "" }
-    end
   end
 
   local modes = {}

@@ -74,6 +74,7 @@ local function to_revision(row)
     applied = tonumber(row.applied),
     total = tonumber(row.total),
     executed_at = row.executed_at,
+    executed_epoch = tonumber(row.executed_epoch),  -- seconds, for ordering
     execution_time = tonumber(row.execution_time),
     error = row.error,
     error_stmt = row.error_stmt,
@@ -86,7 +87,8 @@ end
 --- store:read_all() -> { revision, ... } ordered by version (string order, as Atlas)
 function Store:read_all()
   local res = check(self.conn:exec(
-    ("SELECT * FROM %s WHERE version <> $1 ORDER BY version COLLATE \"C\""):format(self.ident), M.CLOUD_ROW))
+    ("SELECT *, extract(epoch FROM executed_at)::float8 AS executed_epoch FROM %s WHERE version <> $1 "
+      .. "ORDER BY version COLLATE \"C\""):format(self.ident), M.CLOUD_ROW))
   local list = {}
   for i, row in ipairs(res.rows) do list[i] = to_revision(row) end
   return list

@@ -6,6 +6,7 @@ local revisions = require "dbhost.migrate.revisions"
 local target = require "dbhost.migrate.target"
 local json = require "dbhost.json"
 local workspace = require "dbhost.project.workspace"
+local sumcheck = require "dbhost.sumcheck"
 
 local M = {}
 
@@ -22,23 +23,23 @@ function M.collect(conn, dir, schema, url_schema)
   local ok, plan = pcall(ex.plan, ex, { allow_dirty = true, allow_edited = true })
   if not ok then
     if not errors.is(plan) then error(plan, 0) end
-    st.error = plan.message
+    -- the one error object of every command's JSON (errors.document)
+    st.error = errors.document(plan).error
     plan = { revisions = ex.store:exists() and ex.store:read_all() or {}, pending = {} }
   end
   local files_by_version = dir.by_version
   local revs = plan.revisions
+  -- migrations are named the same way everywhere (apply too): { version=, file= }
+  local function named(version, f) return { version = version, file = f and f.name or json.null } end
   for _, r in ipairs(revs) do
-    if r.type ~= revisions.BASELINE then
-      st.applied[#st.applied + 1] = r.version
-      local f = files_by_version[r.version]
-      if not f then
-        st.missing[#st.missing + 1] = r.version
-      elseif r.hash ~= "" and r.hash ~= f.hash and #st.edited == 0 then
-        st.edited[#st.edited + 1] = f.name
-      end
-    end
+    local f = files_by_version[r.version]
+    -- a baseline row counts as executed: the database has that version's schema
+    st.applied[#st.applied + 1] = named(r.version, f)
+    if r.type ~= revisions.BASELINE and not f then st.missing[#st.missing + 1] = named(r.version, nil) end
   end
-  for _, f in ipairs(plan.pending) do st.pending[#st.pending + 1] = f.name end
+  local edited = ex:edited(revs)[1]
+  if edited then st.edited[1] = named(edited.rev.version, edited.file) end
+  for _, f in ipairs(plan.pending) do st.pending[#st.pending + 1] = named(f.version, f) end
   local last = revs[#revs]
   st.current = last and last.version or nil
   st.partial = last and last.applied ~= last.total and {
@@ -48,6 +49,12 @@ function M.collect(conn, dir, schema, url_schema)
   st.state = (st.error and "ERROR") or ((#plan.pending > 0) and "PENDING") or "OK"
   if #st.edited > 0 or #st.missing > 0 then st.state = st.state == "OK" and "DRIFT" or st.state end
   return st
+end
+
+local function versions(list)
+  local out = {}
+  for i, m in ipairs(list) do out[i] = m.version end
+  return out
 end
 
 local function render_text(st)
@@ -69,11 +76,11 @@ local function render_text(st)
   out[#out + 1] = ("  -- Executed Files:  %d%s"):format(#st.applied, st.partial and " (last one partially)" or "")
   out[#out + 1] = ("  -- Pending Files:   %d"):format(#st.pending)
   if #st.edited > 0 then
-    out[#out + 1] = ("  -- Edited:          %s differs from when it was applied (edited, or a file before it added or changed)")
-      :format(st.edited[1])
+    out[#out + 1] = ("  -- Edited:          %s was changed after it was applied (it, or a file before it, differs from what ran)")
+      :format(st.edited[1].file)
   end
   if #st.missing > 0 then
-    out[#out + 1] = "  -- Missing Files:   " .. table.concat(st.missing, ", ") .. " (applied, no longer in the directory)"
+    out[#out + 1] = "  -- Missing Files:   " .. table.concat(versions(st.missing), ", ") .. " (applied, no longer in the directory)"
   end
   if st.last_error then
     out[#out + 1] = ""
@@ -83,7 +90,7 @@ local function render_text(st)
   end
   if st.error then
     out[#out + 1] = ""
-    out[#out + 1] = "  ERROR: " .. st.error
+    out[#out + 1] = "  ERROR: " .. st.error.message
   end
   return table.concat(out, "\n") .. "\n"
 end
@@ -93,6 +100,8 @@ function M.run(opts)
   local ws = workspace.open(opts)
   local dir, derr = migdir.open(ws.dir)
   if not dir then errors.config("%s", derr) end
+  -- like apply: a directory that does not match atlas.sum has no trustworthy status
+  sumcheck.require_valid(ws.dir, dir.sum_text, opts.format == "json")
   local url = target.url_of(opts, ws)
   local t <close> = target.connect(url)
   local st = M.collect(t.conn, dir, opts.revisions_schema or (ws.config.migration or {}).revisions_schema, t.schema)

@@ -34,7 +34,7 @@ function M.split_search_path(url)
     end
   end
   if schema and schema ~= "" then
-    options = ((options and (options .. " ")) or "") .. "-c search_path=" .. schema:gsub("[\\ ]", "\\%0")
+    options = ((options and (options .. " ")) or "") .. "-c search_path=" .. schema:gsub("[\\%s]", "\\%0")
   end
   if options then kept[#kept + 1] = "options=" .. escape(options) end
   local first = schema and schema:match("^%s*\"?([^,\"]+)\"?")
@@ -59,8 +59,20 @@ function M.url_of(opts, ws)
   return url
 end
 
+--- target.check_url(url): a config error (exit 2) for a URL dbhost cannot use
+-- (another scheme: mysql://, sqlite:// ...); libpq keyword strings pass
+function M.check_url(url)
+  local scheme = url:match("^(%a[%w+.-]*)://")
+  if scheme and scheme ~= "postgres" and scheme ~= "postgresql" then
+    -- (the URL itself is not shown: redaction knows PostgreSQL URLs only)
+    errors.config("unsupported database URL scheme %q: dbhost works with postgres:// or postgresql:// "
+      .. "URLs (or a libpq keyword string)", scheme)
+  end
+end
+
 --- target.connect(url [, timeout]) -> target { conn=, schema=, url= (redacted) } | raises
 function M.connect(url, timeout)
+  M.check_url(url)
   local conninfo, schema = M.split_search_path(url)
   local conn, err = pg.connect(conninfo, { timeout = timeout or 30 })
   if not conn then

@@ -8,6 +8,9 @@
 --   --var K=V        values for atlas.hcl variables (repeatable)
 --   --template FILE  the CloudFormation template (default cloud-formation.yaml when present
 --                    and the directory is the project's own)
+--   --template-resource NAME  its resource holding MigrationHash (default DBSchemaMigration);
+--                    a template without it is a warning (said once), not an error
+--   --no-template    leave the template alone
 local fs = require "dbhost.fs"
 local errors = require "dbhost.errors"
 local project = require "dbhost.project.config"
@@ -22,15 +25,26 @@ M.options = {
   { "var", arg = "K=V", many = true, help = "set an atlas.hcl variable (repeatable)" },
 }
 
+--- The template flags (a list: pass it to workspace.with like one option).
 M.template_option = {
-  "template", arg = "FILE", help = "CloudFormation template holding MigrationHash (default: cloud-formation.yaml when present)",
+  { "template", arg = "FILE", help = "CloudFormation template holding MigrationHash (default: cloud-formation.yaml when present)" },
+  { "template-resource", arg = "NAME", default = "DBSchemaMigration",
+    help = "the template's resource whose MigrationHash property follows atlas.sum" },
+  { "no-template", help = "leave the CloudFormation template alone" },
 }
 
 --- workspace.with(options...) -> list: M.options followed by the given extra options
+-- (an argument that is a list of options adds each)
 function M.with(...)
   local list = {}
   for _, o in ipairs(M.options) do list[#list + 1] = o end
-  for _, o in ipairs({ ... }) do list[#list + 1] = o end
+  for _, o in ipairs({ ... }) do
+    if type(o[1]) == "table" then
+      for _, x in ipairs(o) do list[#list + 1] = x end
+    else
+      list[#list + 1] = o
+    end
+  end
   return list
 end
 
@@ -80,7 +94,19 @@ function M.open(opts)
   elseif same_dir and exists("cloud-formation.yaml") then
     template = "cloud-formation.yaml"
   end
-  return { config = config, dir = dir, template = template }
+  if opts.no_template then template = nil end
+  -- commands with the template flags (opts.template_resource has a default):
+  -- a template without the resource is not the project's MigrationHash holder
+  local resource = opts.template_resource
+  if template and resource then
+    local _, terr, code = require("dbhost.cfn").read_migration_hash(template, resource)
+    if code == "ENORESOURCE" then
+      io.stderr:write(("dbhost: warning: %s: MigrationHash is left alone (--template-resource NAME names "
+        .. "another resource, --no-template skips the template)\n"):format(terr))
+      template = nil
+    end
+  end
+  return { config = config, dir = dir, template = template, template_resource = resource }
 end
 
 return M

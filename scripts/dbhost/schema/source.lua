@@ -18,6 +18,7 @@
 local fs = require "dbhost.fs"
 local pg = require "dbhost.pg"
 local sql = require "dbhost.sql"
+local errors = require "dbhost.errors"
 local devdb = require "dbhost.devdb"
 local target = require "dbhost.migrate.target"
 local migrate_dir = require "dbhost.migrate.dir"
@@ -39,17 +40,8 @@ function M.run_sql(conn, text, name)
   for _, s in ipairs(stmts) do
     local ok, e, code = conn:exec(s.text)
     if not ok then
-      local msg = message(e)
-      if type(e) == "table" and e.position then
-        -- the server's position is a character offset into the statement: find its line
-        local before = s.text:sub(1, e.position - 1)
-        local line = s.line
-        local col = s.col
-        for nl in before:gmatch("\n") do line = line + 1 end
-        if before:find("\n") then col = #before:match("[^\n]*$") + 1 else col = col + #before end
-        return nil, ("%s:%d:%d: %s (SQLSTATE %s)"):format(name, line, col, msg, code or "?"), code
-      end
-      return nil, ("%s:%d:%d: %s (SQLSTATE %s)"):format(name, s.line, s.col, msg, code or "?"), code
+      local line, col = errors.locate(text, s, type(e) == "table" and e.position or nil)
+      return nil, ("%s:%d:%d: %s (SQLSTATE %s)"):format(name, line, col, message(e), code or "?"), code
     end
   end
   return true
@@ -115,7 +107,8 @@ function M.load_text(name, text, opts)
   return load_scripts({ { name = name, text = text } }, opts or {}, { kind = "text", name = name })
 end
 
---- source.load(src, opts) -> model, info | nil, message
+--- source.load(src, opts) -> model, info | nil, message, code
+-- code "ECONFIG": the source itself is wrong (unknown kind, no such file)
 -- info = { kind = "database"|"file"|"dir", files = {...}, dev =, conn = (opts.keep) }
 function M.load(src, opts)
   opts = opts or {}
@@ -132,7 +125,7 @@ function M.load(src, opts)
   local path = src:match("^file://(.*)$")
   if path then
     local files, err = sql_files(path)
-    if not files then return nil, err end
+    if not files then return nil, err, "ECONFIG" end
     local scripts = {}
     for i, f in ipairs(files) do
       local text, rerr = fs.read(f)
@@ -144,12 +137,12 @@ function M.load(src, opts)
   path = src:match("^dir://(.*)$")
   if path then
     local d, err = migrate_dir.open(path)
-    if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)) end
+    if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)), "ECONFIG" end
     local scripts = {}
     for i, f in ipairs(d.files) do scripts[i] = { name = f.path, text = f:text() } end
     return load_scripts(scripts, opts, { kind = "dir", files = d.files })
   end
-  return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(src)
+  return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(src), "ECONFIG"
 end
 
 return M

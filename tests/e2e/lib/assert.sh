@@ -36,3 +36,7 @@ scratch() {
 }
 
 summary() { echo "$PASSED passed, $FAILED failed"; }
+
+# jget PATH [JSON]: the value at PATH (".a[1].b") of JSON (default: $out), canonical
+# (keys sorted, no spaces), read with dbhost's own JSON module
+jget() { "$DBHOST" lua "$DBHOST_SOURCE_DIR/tests/e2e/lib/jget.lua" "$1" <<<"${2-$out}"; }
