@@ -5,7 +5,7 @@ set -euo pipefail
 : "${DBHOST:?DBHOST must name the built dbhost binary}"
 DBHOST=$(cd "$(dirname "$DBHOST")" && pwd)/$(basename "$DBHOST")
 : "${DBHOST_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}"
-: "${DBHOST_VECTORS:=$DBHOST_SOURCE_DIR/../shared/vectors}"
+: "${DBHOST_VECTORS:=$DBHOST_SOURCE_DIR/tests/vectors}"
 PASSED=0
 FAILED=0
 
