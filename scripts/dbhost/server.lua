@@ -103,7 +103,7 @@ end
 
 -- The major version a postgres binary reports ("postgres (PostgreSQL) 15.18" -> 15)
 local function binary_major(bindir)
-  local r = proc.run { argv = { bindir .. "/postgres", "--version" }, timeout = 10 }
+  local r = proc.run { argv = { bindir .. "/postgres", "--version" }, timeout = 10, env = M.child_env() }
   if not r or r.status ~= 0 then return nil end
   return tonumber(r.stdout:match("PostgreSQL%)? (%d+)"))
 end
