@@ -71,6 +71,18 @@ for fmt in text json markdown; do
 done
 pass
 
+# a server message that quotes the URL's password is masked (text and JSON)
+TEST_PASSWORDS+=(Srv-Pw-e2e4)
+appdb=$(newdb redaction_app)
+mkdir -p m2
+printf '%s\n' "DO \$\$BEGIN RAISE EXCEPTION 'logged in with %', 'Srv-Pw' || '-e2e4'; END\$\$;" > m2/1_raise.sql
+"$DBHOST" migrate hash --dir m2 >/dev/null
+srv_url="postgresql://postgres:Srv-Pw-e2e4@/${appdb#postgresql:///}"
+run "$DBHOST" apply --url "$srv_url" --dir m2
+expect_rc 1 "a failing migration"; expect_err "logged in with xxxxx"
+run "$DBHOST" apply --url "$srv_url" --dir m2 --format json
+expect_rc 1 "a failing migration (JSON)"; expect_out "logged in with xxxxx"
+
 # fixtures up on an existing server given with a password
 mkdir proj && cp -r m proj/migrations && cd proj
 printf 'env "local" {\n  migration {\n    dir = "file://migrations"\n  }\n}\n' > atlas.hcl

@@ -3,6 +3,7 @@ local errors = require "dbhost.errors"
 local executor = require "dbhost.migrate.executor"
 local migdir = require "dbhost.migrate.dir"
 local target = require "dbhost.migrate.target"
+local dburl = require "dbhost.db.url"
 local json = require "dbhost.json"
 local proc = require "dbhost.proc"
 local fs = require "dbhost.fs"
@@ -154,15 +155,19 @@ function M.run(opts, args)
   for i, f in ipairs(outcome.applied) do result.applied[i] = f.name end
   if outcome.failure then
     local text, line, col = M.describe_failure(outcome.failure)
+    -- the server's words may quote the URL's password (a role, a dblink call): masked
+    local secrets = dburl.secrets(url)
+    text = dburl.scrub(text, secrets)
     if tty then io.stdout:write("FAILED\n") end
     if json_out then
       local e = outcome.failure.err
+      local function clean(v) return v and dburl.scrub(v, secrets) end
       result.error = { file = outcome.failure.file.name, line = line, column = col,
                        statement = outcome.failure.stmt.text,
                        sqlstate = type(e) == "table" and e.sqlstate or nil,
-                       message = type(e) == "table" and e.message or tostring(e),
-                       detail = type(e) == "table" and e.detail or nil,
-                       hint = type(e) == "table" and e.hint or nil }
+                       message = clean(type(e) == "table" and e.message or tostring(e)),
+                       detail = clean(type(e) == "table" and e.detail or nil),
+                       hint = clean(type(e) == "table" and e.hint or nil) }
       io.stdout:write(json.encode(result), "\n")
     end
     errors.failed("%s", text)
