@@ -311,13 +311,14 @@ function M.sweep(runtime)
   for _, name in ipairs(fs.list(runtime) or {}) do
     local dir = runtime .. "/" .. name
     local st = fs.stat(dir, true)
-    if name:match("^pg%-") and st and st.type == "directory" then
-      local mine = st.uid == proc.uid()
-      local owner = mine and fs.read(dir .. "/owner", true) or nil
+    -- only our own folders: one of another owner (an older dbhost's layout, which
+    -- handed the whole folder to the server user) is never believed nor removed
+    if name:match("^pg%-") and st and st.type == "directory" and st.uid == proc.uid() then
+      local owner = fs.read(dir .. "/owner", true)
       -- an instance still being created has no owner file for a moment: give it a minute
       local young = (os.time() - st.mtime) < 60
       if (owner and not owner_alive(owner)) or (not owner and not young) then
-        local rec = mine and fs.read(dir .. "/server", true)
+        local rec = fs.read(dir .. "/server", true)
         if rec then M.stop_recorded(rec) end
         if fs.rmtree(dir) then removed = removed + 1 end
       end

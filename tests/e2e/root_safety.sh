@@ -135,5 +135,15 @@ run "$DBHOST" lua "$SCRATCH/eval.lua" 'print(require("dbhost.server").sweep())'
 running "$victim_pid" || fail "the janitor signalled a reused pid (start time differs)"
 [ ! -e "$inst" ] || fail "the janitor left $inst"
 pass
+# a folder of another owner (an older dbhost's layout) is neither believed nor removed
+foreign="$DBHOST_RUNTIME_DIR/pg-15-foreign"
+mkdir "$foreign" && echo "1 1" > "$foreign/owner" && mkdir "$foreign/data"
+printf '%s\n' "$victim_pid" > "$foreign/data/postmaster.pid"
+chown -R "$SU" "$foreign" && touch -d '2 minutes ago' "$foreign"
+run "$DBHOST" lua "$SCRATCH/eval.lua" 'print(require("dbhost.server").sweep())'
+running "$victim_pid" || fail "the janitor signalled a pid named in a folder of another owner"
+[ -d "$foreign" ] || fail "the janitor removed a folder of another owner"
+rm -rf "$foreign"
+pass
 kill "$victim_pid"
 summary
