@@ -52,6 +52,8 @@ local cases = {
   { "postgresql:///postgres?host=/tmp/s&user=postgres", "postgresql:///postgres?host=/tmp/s&user=postgres", {} },
   { "postgres://h/db?application_name=me@example", "postgres://h/db?application_name=me@example", {} },
   { "mydb", "mydb", {} },
+  { "file://schema@v2.sql", "file://schema@v2.sql", {} },
+  { "dir://migrations", "dir://migrations", {} },
   { "docker://postgres/15/dev?search_path=public", "docker://postgres/15/dev?search_path=public", {} },
   { "", "", {} },
 }

@@ -139,7 +139,10 @@ end
 function M.redact(s, depth)
   if type(s) ~= "string" then return s end
   depth = depth or 0
-  if scheme_of(s) then
+  local scheme = scheme_of(s)
+  if scheme and (scheme:lower() == "file" or scheme:lower() == "dir") then
+    return s -- paths: nothing there is a password ("file://schema@v2.sql")
+  elseif scheme then
     return redact_uri(s, (M.parse(s)))
   elseif s:find("=", 1, true) then
     return redact_keywords(s, depth)
