@@ -41,6 +41,7 @@ end
 
 --- url.parse(s) -> { form =, scheme =, params = } | nil, msg (msg is never printed as is)
 function M.parse(s)
+  if s:find("\0", 1, true) then return nil, "the connection string contains a zero byte" end
   local scheme = scheme_of(s)
   local text = s
   if scheme then
