@@ -1,7 +1,7 @@
 /*
 ** fs.c: the dbhost.fs module, filesystem work for the scripts.
 **
-**   fs.read(path)                -> string | nil, msg, code
+**   fs.read(path [, nofollow])   -> string | nil, msg, code  (nofollow: a link is ELOOP)
 **   fs.write(path, data [,mode]) -> true | nil, msg, code   (atomic: temp, fsync, rename)
 **   fs.list(path)                -> { name, ... } sorted by bytes | nil, msg, code
 **   fs.stat(path [, nofollow])   -> { type=, size=, mode=, mtime=, uid= } | nil, msg, code
@@ -10,7 +10,17 @@
 **   fs.remove(path)              -> true | nil, msg, code  (file or empty dir)
 **   fs.rmtree(path)              -> true | nil, msg, code  (never follows links)
 **   fs.rename(from, to)          -> true | nil, msg, code
-**   fs.chown(path, uid, gid)     -> true | nil, msg, code
+**   fs.chown(path, uid, gid)     -> true | nil, msg, code   (never follows a link)
+**   fs.chmod(path, mode)         -> true | nil, msg, code   (never follows a link)
+**   fs.readlink(path)            -> string | nil, msg, code
+**   fs.copytree(from, to [, uid, gid]) -> true | nil, msg, code
+**       copies directories and regular files only, never following a link on
+**       either side: `to` must not exist and is made 0700; every entry is
+**       created with O_EXCL|O_NOFOLLOW under it, given the source's mode and,
+**       with uid, that owner, deepest first, `to` itself last. A symbolic link,
+**       special file or hard-linked file in the source is refused (ELOOP,
+**       EINVAL, EMLINK), so a tree another user can write cannot point the
+**       copy at a file it could not read itself.
 **   fs.realpath(path)            -> string | nil, msg, code
 **   fs.cwd()                     -> string
 **   fs.isatty(fd)                -> bool
@@ -30,10 +40,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* fs.read(path) -> string | nil, msg, code */
+/* fs.read(path [, nofollow]) -> string | nil, msg, code */
 static int fs_read(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int nofollow = lua_toboolean(L, 2) ? O_NOFOLLOW | O_NONBLOCK : 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | nofollow);
   if (fd < 0)
     return dbh_pusherrno(L, path, errno);
   struct stat st;
@@ -42,9 +53,9 @@ static int fs_read(lua_State *L) {
     close(fd);
     return dbh_pusherrno(L, path, e);
   }
-  if (S_ISDIR(st.st_mode)) {
+  if (S_ISDIR(st.st_mode) || (nofollow && !S_ISREG(st.st_mode))) {
     close(fd);
-    return dbh_pusherrno(L, path, EISDIR);
+    return dbh_pusherrno(L, path, S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
   }
   luaL_Buffer b;
   luaL_buffinit(L, &b);
@@ -340,6 +351,189 @@ static int fs_chown(lua_State *L) {
   return 1;
 }
 
+/* fs.chmod(path, mode) -> true | nil, msg, code: a link is refused (ELOOP) */
+static int fs_chmod(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  mode_t mode = (mode_t)luaL_checkinteger(L, 2);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return dbh_pusherrno(L, path, errno);
+  int e = fchmod(fd, mode) == 0 ? 0 : errno;
+  close(fd);
+  if (e)
+    return dbh_pusherrno(L, path, e);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* fs.readlink(path) -> string | nil, msg, code */
+static int fs_readlink(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char buf[PATH_MAX];
+  ssize_t n = readlink(path, buf, sizeof buf);
+  if (n < 0)
+    return dbh_pusherrno(L, path, errno);
+  if ((size_t)n >= sizeof buf)
+    return dbh_pusherrno(L, path, ENAMETOOLONG);
+  lua_pushlstring(L, buf, (size_t)n);
+  return 1;
+}
+
+/* ------------------------------------------------------------- copytree */
+
+typedef struct copy_job {
+  uid_t uid;
+  gid_t gid;
+  int chown;
+  char bad[PATH_MAX];  /* the entry a failure is about (relative to the source) */
+} copy_job;
+
+/* Copy the bytes of in to out. */
+static int copy_bytes(int in, int out) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    if (n == 0)
+      return 0;
+    if (write_all(out, buf, (size_t)n) != 0)
+      return -1;
+  }
+}
+
+/* Give a new entry the source's mode and the job's owner. */
+static int finish_entry(const copy_job *j, int fd, mode_t mode) {
+  if (fchmod(fd, mode & 07777) != 0)
+    return -1;
+  if (j->chown && fchown(fd, j->uid, j->gid) != 0)
+    return -1;
+  return 0;
+}
+
+static void note_bad(copy_job *j, const char *rel, const char *name) {
+  snprintf(j->bad, sizeof j->bad, "%s%s%s", rel, *rel ? "/" : "", name);
+}
+
+/* Copy regular file sdir/name to ddir/name (created exclusively). */
+static int copy_file_at(copy_job *j, int sdir, int ddir, const char *name) {
+  int in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (in < 0)
+    return -1;
+  struct stat st;
+  int e = 0, out = -1;
+  if (fstat(in, &st) != 0)
+    e = errno;
+  else if (!S_ISREG(st.st_mode))
+    e = EINVAL;
+  else if (st.st_nlink > 1)
+    e = EMLINK;  /* a hard link may name a file its owner could not read */
+  if (!e && (out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+    e = errno;
+  if (!e && (copy_bytes(in, out) != 0 || finish_entry(j, out, st.st_mode) != 0))
+    e = errno;
+  if (out >= 0 && close(out) != 0 && !e)
+    e = errno;
+  close(in);
+  errno = e;
+  return e ? -1 : 0;
+}
+
+/* Copy the contents of directory sdir into ddir; rel names sdir for messages. */
+static int copy_dir(copy_job *j, int sdir, int ddir, const char *rel, int depth) {
+  if (depth > 64) {
+    errno = ELOOP;
+    return -1;
+  }
+  int fd = dup(sdir);
+  DIR *d = fd < 0 ? NULL : fdopendir(fd);
+  if (!d) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  rewinddir(d);
+  int rc = 0;
+  struct dirent *de;
+  while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
+    const char *name = de->d_name;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+      continue;
+    struct stat st;
+    note_bad(j, rel, name);
+    if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      rc = -1;
+    } else if (S_ISREG(st.st_mode)) {
+      rc = copy_file_at(j, sdir, ddir, name);
+    } else if (S_ISDIR(st.st_mode)) {
+      int s2 = -1, d2 = -1;
+      char sub[PATH_MAX];
+      snprintf(sub, sizeof sub, "%s", j->bad);
+      if (mkdirat(ddir, name, 0700) != 0 ||
+          (s2 = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+          (d2 = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+          copy_dir(j, s2, d2, sub, depth + 1) != 0 || finish_entry(j, d2, st.st_mode) != 0)
+        rc = -1;
+      int e = errno;
+      if (s2 >= 0)
+        close(s2);
+      if (d2 >= 0)
+        close(d2);
+      errno = e;
+    } else {
+      errno = S_ISLNK(st.st_mode) ? ELOOP : EINVAL;
+      rc = -1;
+    }
+  }
+  int e = errno;
+  closedir(d);
+  errno = e;
+  if (rc == 0 && errno != 0)
+    rc = -1;  /* readdir failed */
+  return rc;
+}
+
+/* fs.copytree(from, to [, uid, gid]) -> true | nil, msg, code */
+static int fs_copytree(lua_State *L) {
+  const char *from = luaL_checkstring(L, 1);
+  const char *to = luaL_checkstring(L, 2);
+  copy_job j = {0};
+  if (!lua_isnoneornil(L, 3)) {
+    j.chown = 1;
+    j.uid = (uid_t)luaL_checkinteger(L, 3);
+    j.gid = (gid_t)luaL_checkinteger(L, 4);
+  }
+  int sfd = open(from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sfd < 0)
+    return dbh_pusherrno(L, from, errno);
+  struct stat st;
+  if (fstat(sfd, &st) != 0 || mkdir(to, 0700) != 0) {
+    int e = errno;
+    close(sfd);
+    return dbh_pusherrno(L, to, e);
+  }
+  int dfd = open(to, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int rc = dfd < 0 ? -1 : copy_dir(&j, sfd, dfd, "", 0);
+  if (rc == 0)
+    j.bad[0] = '\0';
+  if (rc == 0 && finish_entry(&j, dfd, st.st_mode) != 0)
+    rc = -1;
+  int e = errno;
+  if (dfd >= 0)
+    close(dfd);
+  close(sfd);
+  if (rc != 0) {
+    if (j.bad[0])
+      return dbh_pusherrno(L, lua_pushfstring(L, "copying %s/%s", from, j.bad), e);
+    return dbh_pusherrno(L, lua_pushfstring(L, "copying %s to %s", from, to), e);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 /* fs.realpath(path) -> string | nil, msg, code */
 static int fs_realpath(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -372,7 +566,8 @@ int luaopen_dbhost_fs(lua_State *L) {
     {"stat", fs_stat},       {"mkdir", fs_mkdir},   {"mkdtemp", fs_mkdtemp},
     {"remove", fs_remove},   {"rmtree", fs_rmtree}, {"rename", fs_rename},
     {"chown", fs_chown},     {"realpath", fs_realpath}, {"cwd", fs_cwd},
-    {"isatty", fs_isatty},
+    {"isatty", fs_isatty},   {"chmod", fs_chmod},   {"readlink", fs_readlink},
+    {"copytree", fs_copytree},
     {NULL, NULL},
   };
   luaL_newlib(L, funcs);

@@ -9,7 +9,12 @@
 **       else none); opts.statement_timeout: seconds, the first conn:set_timeout.
 **       Codes: "EINVAL" unparsable conninfo, "08001" could not connect,
 **       "ETIMEDOUT". Messages never contain the password.
-**   pg.redact(conninfo) -> string             the conninfo with passwords as xxxxx
+**   pg.conninfo_parse(conninfo) -> { keyword = value } | nil, msg, "EINVAL"  (PQconninfoParse;
+**       msg may quote the input: scrub before printing)
+**   pg.conninfo_secrets(conninfo) -> { text, ... }   what scrubbing hides: libpq's password,
+**       a URL's text between "://" and its last '@', values of *pass* parameters
+**   pg.scrub(text, secrets) -> text with each secret as xxxxx
+**   (printing a URL or conninfo: dbhost.db.url.redact, built on these)
 **   pg.ping(conninfo) -> "ok"|"reject"|"no_response"|"no_attempt"
 **
 **   conn:exec(sql [, p1, ...])   -> res | nil, err, sqlstate
@@ -44,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <libpq-fe.h>
@@ -225,193 +231,123 @@ static size_t uri_prefix_len(const char *s, size_t n) {
 
 /*
 ** Does a string hold a whole conninfo rather than a database name? libpq's own
-** test: a URI prefix or an '='. A dbname value that passes it is expanded by
-** libpq, so it can carry a password of its own.
+** test: a URI prefix or an '='.
 */
 static int is_conninfo(const char *s, size_t n) {
   return uri_prefix_len(s, n) > 0 || memchr(s, '=', n) != NULL;
 }
 
-static int redact_conninfo(const char *s, size_t n, dbh_buf *out, dbh_buf *secrets, int depth);
-
-/*
-** A URL: the password between the user's ':' and the '@' (the last '@' before the
-** first '/', so an unescaped '@' in a password is hidden too) and every
-** password=... query parameter become xxxxx.
-*/
-static int redact_uri(const char *s, size_t n, size_t plen, dbh_buf *out, dbh_buf *secrets) {
-  const char *end = s + n, *p = s + plen;
-  const char *slash = memchr(p, '/', (size_t)(end - p));
-  if (!slash)
-    slash = end;
-  const char *at = NULL;
-  for (const char *q = p; q < slash; q++)
-    if (*q == '@')
-      at = q;
-  if (dbh_buf_append(out, s, plen) != 0)
-    return -1;
-  if (at) {
-    const char *colon = memchr(p, ':', (size_t)(at - p));
-    if (colon && colon + 1 < at) {
-      if (dbh_buf_append(out, p, (size_t)(colon + 1 - p)) != 0 ||
-          dbh_buf_append(out, REDACTED, strlen(REDACTED)) != 0 ||
-          add_secret(secrets, colon + 1, (size_t)(at - colon - 1), 1) != 0)
-        return -1;
-    } else if (dbh_buf_append(out, p, (size_t)(at - p)) != 0) {
-      return -1;
-    }
-    p = at; /* the '@' is copied with the host part */
-  }
-  const char *qmark = memchr(p, '?', (size_t)(end - p));
-  if (!qmark)
-    return dbh_buf_append(out, p, (size_t)(end - p));
-  if (dbh_buf_append(out, p, (size_t)(qmark + 1 - p)) != 0)
-    return -1;
-  /* query parameters: key=value separated by '&'; keys are compared
-  ** percent-decoded (libpq decodes them too), values are replaced raw */
-  for (p = qmark + 1; p < end;) {
-    const char *amp = memchr(p, '&', (size_t)(end - p));
-    const char *pend = amp ? amp : end;
-    const char *eq = memchr(p, '=', (size_t)(pend - p));
-    int is_password = 0;
-    if (eq) {
-      dbh_buf key = {0};
-      if (pct_decode(p, (size_t)(eq - p), &key) != 0) {
-        dbh_buf_free(&key);
-        return -1;
-      }
-      is_password = key.len == 8 && memcmp(key.data, "password", 8) == 0;
-      dbh_buf_free(&key);
-    }
-    if (is_password && eq + 1 < pend) {
-      if (dbh_buf_append(out, p, (size_t)(eq + 1 - p)) != 0 ||
-          dbh_buf_append(out, REDACTED, strlen(REDACTED)) != 0 ||
-          add_secret(secrets, eq + 1, (size_t)(pend - eq - 1), 1) != 0)
-        return -1;
-    } else if (dbh_buf_append(out, p, (size_t)(pend - p)) != 0) {
-      return -1;
-    }
-    if (!amp)
-      break;
-    if (dbh_buf_append(out, "&", 1) != 0)
-      return -1;
-    p = amp + 1;
-  }
-  return 0;
-}
-
-/* Append s quoted as a keyword/value conninfo value: 'text' with \ and ' escaped. */
-static int append_quoted(dbh_buf *out, const char *s, size_t n) {
-  if (dbh_buf_append(out, "'", 1) != 0)
-    return -1;
-  for (size_t i = 0; i < n; i++) {
-    if ((s[i] == '\'' || s[i] == '\\') && dbh_buf_append(out, "\\", 1) != 0)
-      return -1;
-    if (dbh_buf_append(out, s + i, 1) != 0)
-      return -1;
-  }
-  return dbh_buf_append(out, "'", 1);
+/* Case-insensitive search for "pass" in s[from..n); returns the offset or n. */
+static size_t find_pass(const char *s, size_t n, size_t from) {
+  for (size_t i = from; i + 4 <= n; i++)
+    if (strncasecmp(s + i, "pass", 4) == 0)
+      return i;
+  return n;
 }
 
 /*
-** A keyword/value string, scanned like libpq does: the value of password becomes
-** xxxxx (keeping its quotes), a dbname holding a conninfo is redacted in turn.
-** After a syntax error the rest is copied as it is.
+** The values of parameters whose name contains "pass" (password, sslpassword,
+** PASSWORD, pass%77ord once decoded), keyword form (quoted or not) or URL query
+** form, added to secrets.
 */
-static int redact_keywords(const char *s, size_t n, dbh_buf *out, dbh_buf *secrets, int depth) {
-  size_t i = 0;
-  /* Each round: [white space] key [ws] = [ws] value. The text up to the value is
-  ** copied as it is, so spacing and quoting of the input survive. */
-  while (i < n) {
-    size_t start = i;
-    while (i < n && isspace((unsigned char)s[i]))
-      i++;
-    size_t kstart = i;
-    while (i < n && s[i] != '=' && !isspace((unsigned char)s[i]))
-      i++;
-    size_t kend = i;
-    while (i < n && isspace((unsigned char)s[i]))
-      i++;
-    if (i >= n || s[i] != '=' || kend == kstart)
-      return dbh_buf_append(out, s + start, n - start);
-    i++;
-    while (i < n && isspace((unsigned char)s[i]))
-      i++;
-    /* the value: quoted or up to white space, backslash escapes in both */
-    int quoted = i < n && s[i] == '\'';
-    size_t vstart = i + (size_t)quoted, vend;
-    dbh_buf val = {0};
-    for (i = vstart;; i++) {
-      if (i >= n) {
-        vend = n;
-        break;
-      }
-      char ch = s[i];
-      if (quoted ? ch == '\'' : isspace((unsigned char)ch) != 0) {
-        vend = i;
-        break;
-      }
-      if (ch == '\\' && i + 1 < n)
-        ch = s[++i];
-      if (dbh_buf_append(&val, &ch, 1) != 0) {
-        dbh_buf_free(&val);
-        return -1;
-      }
+static int secrets_of_params(const char *s, size_t n, dbh_buf *secrets) {
+  for (size_t i = find_pass(s, n, 0); i < n; i = find_pass(s, n, i + 1)) {
+    size_t q = i;
+    while (q < n && (isalnum((unsigned char)s[q]) || s[q] == '_' || s[q] == '%'))
+      q++;
+    while (q < n && isspace((unsigned char)s[q]))
+      q++;
+    if (q >= n || s[q] != '=')
+      continue;
+    q++;
+    while (q < n && isspace((unsigned char)s[q]))
+      q++;
+    size_t e = q;
+    if (q < n && s[q] == '\'') {
+      e = ++q;
+      while (e < n && s[e] != '\'')
+        e += (s[e] == '\\' && e + 1 < n) ? 2 : 1;
+      if (e > n)
+        e = n;
+    } else {
+      while (e < n && !isspace((unsigned char)s[e]) && s[e] != '&')
+        e++;
     }
-    if (quoted && i < n)
-      i++; /* the closing quote */
-    size_t klen = kend - kstart;
-    int rc = dbh_buf_append(out, s + start, vstart - start); /* up to the value */
-    if (rc == 0 && klen == 8 && memcmp(s + kstart, "password", 8) == 0 && vend > vstart) {
-      rc = dbh_buf_append(out, REDACTED, strlen(REDACTED));
-      if (rc == 0 && val.len > 0)
-        rc = add_secret(secrets, val.data, val.len, 0);
-      if (rc == 0)
-        rc = dbh_buf_append(out, s + vend, i - vend);
-    } else if (rc == 0 && klen == 6 && memcmp(s + kstart, "dbname", 6) == 0 && depth == 0 &&
-               val.len > 0 && is_conninfo(val.data, val.len)) {
-      dbh_buf inner = {0};
-      out->len -= (size_t)quoted; /* re-quote the redacted value ourselves */
-      rc = redact_conninfo(val.data, val.len, &inner, secrets, depth + 1);
-      if (rc == 0)
-        rc = append_quoted(out, inner.data, inner.len);
-      dbh_buf_free(&inner);
-    } else if (rc == 0) {
-      rc = dbh_buf_append(out, s + vstart, i - vstart);
-    }
-    dbh_buf_free(&val);
-    if (rc != 0)
+    if (add_secret(secrets, s + q, e - q, 1) != 0)
       return -1;
   }
   return 0;
 }
 
 /*
-** Redact any conninfo form into out; secrets (may be NULL) receives the
-** passwords found, for scrubbing messages. 0 ok, -1 out of memory.
+** Collect the secrets of a conninfo (NUL-separated) for scrubbing messages:
+** libpq's own reading of the password (PQconninfoParse; a dbname holding a
+** conninfo is read in turn), and, whatever libpq makes of the string, the text
+** of a URL between "://" and its last '@' (with and without the user name) and
+** the values of parameters named like a password. 0 ok, -1 out of memory.
 */
-static int redact_conninfo(const char *s, size_t n, dbh_buf *out, dbh_buf *secrets, int depth) {
-  size_t plen = uri_prefix_len(s, n);
-  int rc;
-  if (plen)
-    rc = redact_uri(s, n, plen, out, secrets);
-  else if (memchr(s, '=', n))
-    rc = redact_keywords(s, n, out, secrets, depth);
-  else
-    rc = dbh_buf_append(out, s, n);
-  if (rc != 0)
-    return -1;
-  /* keep out NUL-terminated (and non-NULL) for callers that want a C string */
-  if (dbh_buf_append(out, "", 1) != 0)
-    return -1;
-  out->len--;
-  return 0;
+static int collect_secrets(const char *s, size_t n, dbh_buf *secrets, int depth) {
+  int rc = 0, has_password = 0;
+  PQconninfoOption *opts = strlen(s) == n ? PQconninfoParse(s, NULL) : NULL;
+  int parsed = opts != NULL;
+  for (PQconninfoOption *o = opts; o && o->keyword && rc == 0; o++) {
+    if (!o->val || !*o->val)
+      continue;
+    if (strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0) {
+      has_password = 1;
+      rc = add_secret(secrets, o->val, strlen(o->val), 0);
+    }
+    else if (strcmp(o->keyword, "dbname") == 0 && depth == 0 && is_conninfo(o->val, strlen(o->val)))
+      rc = collect_secrets(o->val, strlen(o->val), secrets, depth + 1);
+  }
+  PQconninfoFree(opts);
+  for (size_t i = 0; rc == 0 && i + 3 <= n; i++) {
+    if (memcmp(s + i, "://", 3) != 0)
+      continue;
+    const char *start = s + i + 3, *at = NULL;
+    for (const char *q = start; q < s + n; q++)
+      if (*q == '@')
+        at = q;
+    /* libpq read it without a password and the '@' is in the query: no user information */
+    const char *qmark = memchr(start, '?', (size_t)(s + n - start));
+    if (parsed && !has_password && at && qmark && qmark < at)
+      at = NULL;
+    if (at && at > start) {
+      const char *colon = memchr(start, ':', (size_t)(at - start));
+      rc = add_secret(secrets, start, (size_t)(at - start), 1);
+      if (rc == 0 && colon && colon + 1 < at)
+        rc = add_secret(secrets, colon + 1, (size_t)(at - colon - 1), 1);
+      /* libpq, reading an unencoded '@', '/' or '?' as the end of the password,
+      ** quotes the pieces as host, port or database: each piece is a secret */
+      const char *p = colon ? colon + 1 : start;
+      while (rc == 0 && p < at) {
+        size_t len = strcspn(p, "@/?:");
+        if (p + len > at)
+          len = (size_t)(at - p);
+        if (len > 0 && len < (size_t)(at - (colon ? colon + 1 : start)))
+          rc = add_secret(secrets, p, len, 1);
+        p += len + 1;
+      }
+    }
+    break;
+  }
+  if (rc == 0)
+    rc = secrets_of_params(s, n, secrets);
+  if (rc == 0 && memchr(s, '%', n)) {
+    dbh_buf dec = {0};
+    rc = pct_decode(s, n, &dec);
+    if (rc == 0)
+      rc = secrets_of_params(dec.data ? dec.data : "", dec.len, secrets);
+    dbh_buf_free(&dec);
+  }
+  return rc;
 }
 
 /*
-** Copy msg[0..n) to out with every secret replaced by xxxxx. Secrets shorter
-** than 4 bytes are replaced only as a whole "quoted" token (as libpq quotes
-** them), so that a password "a" does not mangle every word with an a.
+** Copy msg[0..n) to out with every secret replaced by xxxxx, longest first
+** where two start at the same place. Secrets shorter than 4 bytes are replaced
+** only as a whole "quoted" token (as libpq quotes them), so that a password "a"
+** does not mangle every word with an a.
 */
 static int scrub(const char *msg, size_t n, const dbh_buf *secrets, dbh_buf *out) {
   for (size_t i = 0; i < n;) {
@@ -419,10 +355,8 @@ static int scrub(const char *msg, size_t n, const dbh_buf *secrets, dbh_buf *out
     for (size_t k = 0; k < secrets->len; k += strlen(secrets->data + k) + 1) {
       size_t slen = strlen(secrets->data + k);
       int whole = slen >= 4 || (i > 0 && msg[i - 1] == '"' && i + slen < n && msg[i + slen] == '"');
-      if (slen > 0 && slen <= n - i && whole && memcmp(msg + i, secrets->data + k, slen) == 0) {
+      if (slen > hit && slen <= n - i && whole && memcmp(msg + i, secrets->data + k, slen) == 0)
         hit = slen;
-        break;
-      }
     }
     if (hit) {
       if (dbh_buf_append(out, REDACTED, strlen(REDACTED)) != 0)
@@ -437,17 +371,86 @@ static int scrub(const char *msg, size_t n, const dbh_buf *secrets, dbh_buf *out
   return 0;
 }
 
-/* pg.redact(conninfo) -> string */
-static int pg_redact(lua_State *L) {
+/* pg.conninfo_parse(conninfo) -> { keyword = value, ... } | nil, msg, "EINVAL"
+** libpq's reading of a URL or keyword string (PQconninfoParse): only keywords
+** with a value. The message is libpq's and may quote the input: never print it
+** unscrubbed. */
+static int pg_conninfo_parse(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  if (strlen(s) != len)
+    return luaL_argerror(L, 1, "contains a zero byte");
+  pg_box *b = box_new(L, BOX_PQMEM);
+  char *msg = NULL;
+  PQconninfoOption *opts = PQconninfoParse(s, &msg);
+  b->p = msg;
+  if (!opts) {
+    luaL_pushfail(L);
+    lua_pushlstring(L, msg ? msg : "out of memory", msg ? trimmed_len(msg) : 13);
+    lua_pushliteral(L, "EINVAL");
+    box_free(b);
+    return 3;
+  }
+  /* copy into a buffer of NUL-separated pairs first: no raise while libpq owns memory */
+  dbh_buf pairs = {0};
+  int rc = 0;
+  for (PQconninfoOption *o = opts; o->keyword && rc == 0; o++)
+    if (o->val)
+      rc = dbh_buf_append(&pairs, o->keyword, strlen(o->keyword) + 1) != 0 ||
+           dbh_buf_append(&pairs, o->val, strlen(o->val) + 1) != 0;
+  PQconninfoFree(opts);
+  box_free(b);
+  b->kind = BOX_BUF;
+  b->buf = pairs;  /* the box frees it if a raise comes */
+  if (rc != 0)
+    return luaL_error(L, "not enough memory");
+  lua_newtable(L);
+  for (size_t k = 0; k < b->buf.len;) {
+    const char *key = b->buf.data + k, *val = key + strlen(key) + 1;
+    lua_pushstring(L, val);
+    lua_setfield(L, -2, key);
+    k = (size_t)(val - b->buf.data) + strlen(val) + 1;
+  }
+  box_free(b);
+  return 1;
+}
+
+/* pg.conninfo_secrets(conninfo) -> { secret, ... }: what scrubbing masks */
+static int pg_conninfo_secrets(lua_State *L) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
   pg_box *b = box_new(L, BOX_BUF);
-  if (redact_conninfo(s, n, &b->buf, NULL, 0) != 0) {
-    box_free(b);
+  if (collect_secrets(s, n, &b->buf, 0) != 0)
     return luaL_error(L, "not enough memory");
+  lua_newtable(L);
+  int i = 0;
+  for (size_t k = 0; k < b->buf.len; k += strlen(b->buf.data + k) + 1) {
+    lua_pushstring(L, b->buf.data + k);
+    lua_rawseti(L, -2, ++i);
   }
-  lua_pushlstring(L, b->buf.data, b->buf.len);
   box_free(b);
+  return 1;
+}
+
+/* pg.scrub(text, secrets) -> text with every secret (a list of strings) as xxxxx */
+static int pg_scrub(lua_State *L) {
+  size_t n;
+  const char *msg = luaL_checklstring(L, 1, &n);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  pg_box *sec = box_new(L, BOX_BUF);
+  pg_box *out = box_new(L, BOX_BUF);
+  lua_Integer count = luaL_len(L, 2);
+  for (lua_Integer i = 1; i <= count; i++) {
+    lua_rawgeti(L, 2, i);
+    size_t sl;
+    const char *sv = lua_tolstring(L, -1, &sl);
+    if (sv && sl > 0 && strlen(sv) == sl && add_secret(&sec->buf, sv, sl, 0) != 0)
+      return luaL_error(L, "not enough memory");
+    lua_pop(L, 1);
+  }
+  if (scrub(msg, n, &sec->buf, &out->buf) != 0)
+    return luaL_error(L, "not enough memory");
+  lua_pushlstring(L, out->buf.data ? out->buf.data : "", out->buf.len);
   return 1;
 }
 
@@ -658,8 +661,7 @@ static int connect_failed(lua_State *L, pg_conn *c, const char *conninfo, const 
                           const char *code) {
   pg_box *secrets = box_new(L, BOX_BUF);
   pg_box *scrubbed = box_new(L, BOX_BUF);
-  pg_box *redacted = box_new(L, BOX_BUF);
-  if (redact_conninfo(conninfo, strlen(conninfo), &redacted->buf, &secrets->buf, 0) != 0 ||
+  if (collect_secrets(conninfo, strlen(conninfo), &secrets->buf, 0) != 0 ||
       scrub(msg, trimmed_len(msg), &secrets->buf, &scrubbed->buf) != 0) {
     if (c->pg)
       PQfinish(c->pg);
@@ -671,7 +673,6 @@ static int connect_failed(lua_State *L, pg_conn *c, const char *conninfo, const 
   lua_pushstring(L, code);
   box_free(secrets);
   box_free(scrubbed);
-  box_free(redacted);
   if (c->pg)
     PQfinish(c->pg);
   c->pg = NULL;
@@ -1309,7 +1310,9 @@ static const luaL_Reg box_methods[] = {{NULL, NULL}};
 
 static const luaL_Reg pg_functions[] = {
   {"connect", pg_connect},
-  {"redact", pg_redact},
+  {"conninfo_parse", pg_conninfo_parse},
+  {"conninfo_secrets", pg_conninfo_secrets},
+  {"scrub", pg_scrub},
   {"ping", pg_ping},
   {NULL, NULL},
 };

@@ -36,7 +36,8 @@
 **             spawn: nil or "null".
 **   stdout, stderr  "capture" (run's default) | "inherit" | "null"
 **             (spawn's default) | a path, opened by the caller (relative to
-**             the caller's cwd) for appending, created 0644 (umask applies).
+**             the caller's cwd) for appending, created 0644 (umask applies);
+**             a symbolic link there is refused (ELOOP).
 **   timeout   run only: seconds; then the group gets SIGTERM, SIGKILL 0.5 s
 **             later, and the result has timed_out = true.
 **   user      name or uid. When dbhost runs as root: the child calls
@@ -766,7 +767,8 @@ static int open_output(job *j, int slot, out_kind kind, const char *path, int *p
       j->child_fd[slot] = open_high("/dev/null", O_WRONLY);
       return j->child_fd[slot] < 0 ? -1 : 0;
     case OUT_PATH:
-      j->child_fd[slot] = open_high(path, O_WRONLY | O_CREAT | O_APPEND);
+      /* never through a link: the folder may be writable by the child's user */
+      j->child_fd[slot] = open_high(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW);
       return j->child_fd[slot] < 0 ? -1 : 0;
   }
   return 0;

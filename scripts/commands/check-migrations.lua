@@ -14,6 +14,7 @@ local revisions = require "dbhost.migrate.revisions"
 local desired = require "dbhost.desired"
 local inspect = require "dbhost.schema.inspect"
 local diff = require "dbhost.schema.diff"
+local dburl = require "dbhost.db.url"
 
 return {
   summary = "Check MigrationHash, atlas.sum and the migrations (pre-commit hook and CI)",
@@ -81,7 +82,7 @@ failed one is skipped):
       if outcome.failure then return step:fail(apply.failure_error(outcome.failure)) end
       local stmts = 0
       for _, f in ipairs(dir.files) do stmts = stmts + #assert(f:statements()) end
-      step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dev.used or dev_url))
+      step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dburl.redact(dev.used or dev_url)))
     end)
 
     r:step("the migrations produce the desired schema", function(step)
@@ -95,14 +96,19 @@ failed one is skipped):
       if not plan then return step:fail(tostring(perr)) end
       if #plan.statements > 0 then
         return step:fail(("%s and the migrations differ: run 'dbhost create-migrations NAME' (or "
-          .. "'make create-migrations NAME=...'). The migration would be:"):format(src), diff.render(plan))
+          .. "'make create-migrations NAME=...'). The migration would be:"):format(dburl.redact(src)), diff.render(plan))
       end
-      step:note("in sync with " .. src)
+      step:note("in sync with " .. dburl.redact(src))
     end)
     if conn then conn:close() end
     if dev then dev:close() end
 
-    io.stdout:write(r:render(opts.format))
+    -- every password text of the URLs in play is masked, whatever message quoted it
+    local secrets = dburl.secrets(desired.dev_url(ws, opts))
+    for _, s in ipairs(opts.to or ws.config.src or {}) do
+      for _, t in ipairs(dburl.secrets(s)) do secrets[#secrets + 1] = t end
+    end
+    io.stdout:write(dburl.scrub(r:render(opts.format), secrets))
     return r:exit_status()
   end,
 }

@@ -13,7 +13,7 @@
 --                                     created there and dropped afterwards
 local proc = require "dbhost.proc"
 local server = require "dbhost.server"
-local target = require "dbhost.migrate.target"
+local dburl = require "dbhost.db.url"
 local pg = require "dbhost.pg"
 
 local M = {}
@@ -81,8 +81,9 @@ local function open_local(major, db, schema)
 end
 
 local function open_docker(image, tag, db, schema)
-  local run = proc.run { argv = { "docker", "run", "-d", "--rm", "-e", "POSTGRES_PASSWORD=pass",
+  local run = proc.run { argv = { "docker", "run", "-d", "--rm", "-e", "POSTGRES_PASSWORD",
                                   "-e", "POSTGRES_DB=" .. db, "-p", "127.0.0.1::5432", image .. ":" .. tag },
+                         env_add = { POSTGRES_PASSWORD = "pass" }, -- through the environment, never argv
                          timeout = 300 }
   if not run or run.status ~= 0 then
     return nil, "docker run failed: " .. (run and run.stderr or "")
@@ -116,18 +117,18 @@ function M.open(url)
   if scheme == "docker" then
     local image, tag, db = rest:match("^([^/?]+)/([^/?]+)/?([^/?]*)")
     if not image then
-      return nil, ("dev URL %s: expected docker://postgres/<version>[/<database>]"):format(url)
+      return nil, ("dev URL %s: expected docker://postgres/<version>[/<database>]"):format(dburl.redact(url))
     end
     db = db ~= "" and db or "postgres"
     if docker_answers() then return open_docker(image, tag, db, schema) end
     local major = tonumber(tag:match("^(%d+)"))
     if image ~= "postgres" or not major then
-      return nil, ("dev URL %s needs Docker (image %s:%s) and no Docker engine answers"):format(url, image, tag)
+      return nil, ("dev URL %s needs Docker (image %s:%s) and no Docker engine answers"):format(dburl.redact(url), image, tag)
     end
     local bindir = server.find_binaries(major)
     if not bindir then
       return nil, ("dev URL %s: no Docker engine answers and PostgreSQL %d is not installed; run 'dbhost install' "
-        .. "(or install postgresql-%d), or use local://postgres for the installed version"):format(url, major, major)
+        .. "(or install postgresql-%d), or use local://postgres for the installed version"):format(dburl.redact(url), major, major)
     end
     local dev, err = open_local(major, db, schema)
     if dev then dev.used = dev.used .. " (no Docker engine answered)" end
@@ -135,14 +136,14 @@ function M.open(url)
   elseif scheme == "local" then
     local what, major, db = rest:match("^([^/?]*)/?(%d*)/?([^/?]*)")
     if what ~= "postgres" then
-      return nil, ("dev URL %s: expected local://postgres[/<major>][/<database>]"):format(url)
+      return nil, ("dev URL %s: expected local://postgres[/<major>][/<database>]"):format(dburl.redact(url))
     end
     return open_local(tonumber(major), db ~= "" and db or "postgres", schema)
   elseif scheme == "postgres" or scheme == "postgresql" then
-    local conninfo = target.split_search_path(url)
+    local conninfo = dburl.split_search_path(url)
     local name = ("dbhost_dev_%d_%d"):format(proc.pid(), math.random(1, 1e9))
     local ok, err = create_db(conninfo, name)
-    if not ok then return nil, ("cannot create a scratch database on %s: %s"):format(pg.redact(url), tostring(err)) end
+    if not ok then return nil, ("cannot create a scratch database on %s: %s"):format(dburl.redact(url), tostring(err)) end
     local scratch = conninfo:gsub("^(postgres[a-z]*://[^/?]*)/?[^?]*", "%1/" .. name)
     local dev = new_dev(scratch, schema)
     dev.cleanup[#dev.cleanup + 1] = function()
@@ -155,7 +156,7 @@ function M.open(url)
     return dev
   end
   return nil, ("unsupported dev URL %s: use docker://postgres/<version>/dev, local://postgres or a postgres:// URL")
-    :format(pg.redact(url))
+    :format(dburl.redact(url))
 end
 
 return M

@@ -14,18 +14,36 @@
 -- else "nobody"), because PostgreSQL refuses to run as root.
 --
 -- Instances live under the runtime directory (DBHOST_RUNTIME_DIR, else
--- /dev/shm/dbhost-<uid> when /dev/shm exists, else $TMPDIR/dbhost-<uid>). Each
--- records its owner's pid and start time; server.start first sweeps instances
--- whose owner is gone (a killed run), stopping their postmaster and removing
--- their files. The postmaster also gets SIGQUIT when dbhost dies (Linux
+-- $XDG_RUNTIME_DIR/dbhost, else /dev/shm/dbhost-<uid>, else $TMPDIR/dbhost-<uid>).
+-- It must belong to the current user and be writable by no one else (dbhost
+-- refuses it otherwise, exit 2): a folder a local user made first would let them
+-- plant instance records. Layout, when dbhost runs as root:
+--
+--   <runtime>/              root 0711: others may pass through, not list or create
+--     pg-15-XXXXXX/         root 0711, one per server; root's own files:
+--       owner               "<pid> <start time>" of the dbhost that owns it
+--       server              "<pid> <start time> <uid> <exe>" of its postmaster
+--       server.log          created by root (O_EXCL), handed to postgres as an fd
+--       data/               the server user's (0700), copied without following links
+--       sock/               the server user's (0755), the unix socket
+--
+-- Not as root everything is the current user's and 0700. Root never writes
+-- through a path inside data/ or sock/, which the server user (and so any SQL
+-- run with COPY ... TO PROGRAM) can change. Each start first sweeps instances
+-- whose owner is gone (a killed run): their postmaster gets SIGQUIT only if its
+-- pid, start time, uid and executable still match the `server` record; then
+-- their files go. The postmaster also gets SIGQUIT when dbhost dies (Linux
 -- parent-death signal), so a killed dbhost leaves no running server behind.
+-- Servers and the programs around them run with a minimal environment (PATH,
+-- LC_ALL, TZ): no password or token of the caller reaches them.
 local fs = require "dbhost.fs"
 local proc = require "dbhost.proc"
+local errors = require "dbhost.errors"
 
 local M = {}
 
 -- Bump when the golden directory's recipe changes: old caches are then ignored.
-local GOLDEN_RECIPE = "v2"
+local GOLDEN_RECIPE = "v3" -- v3: root-owned, copied without following links
 
 -- 1 MB WAL segments keep the copied directory small (24 MB instead of 39 MB).
 local INITDB_ARGS = { "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C",
@@ -85,7 +103,7 @@ end
 
 -- The major version a postgres binary reports ("postgres (PostgreSQL) 15.18" -> 15)
 local function binary_major(bindir)
-  local r = proc.run { argv = { bindir .. "/postgres", "--version" }, timeout = 10 }
+  local r = proc.run { argv = { bindir .. "/postgres", "--version" }, timeout = 10, env = M.child_env() }
   if not r or r.status ~= 0 then return nil end
   return tonumber(r.stdout:match("PostgreSQL%)? (%d+)"))
 end
@@ -121,55 +139,104 @@ function M.run_user()
   error("dbhost runs as root and no unprivileged user was found for PostgreSQL (set DBHOST_SERVER_USER)", 0)
 end
 
---- server.runtime_dir() -> directory holding the instances (made if missing)
+-- Make a private folder (mode) or check an existing one: it must be a real
+-- directory of the current user that no one else may write. A config error
+-- (exit 2) otherwise.
+local function private_dir(path, mode, what)
+  local ok, err = fs.mkdir(path, mode)
+  local st = fs.stat(path, true)
+  if not st then
+    errors.config("%s %s cannot be made: %s", what, path, tostring(err))
+  end
+  if st.type ~= "directory" then
+    errors.config("%s %s is not a directory (a %s); remove it or set %s", what, path, st.type,
+      what == "runtime folder" and "DBHOST_RUNTIME_DIR" or "DBHOST_CACHE_DIR")
+  end
+  if st.uid ~= proc.uid() then
+    errors.config("%s %s belongs to uid %d, not to you (uid %d): someone else may have made it;"
+      .. " remove it or set %s", what, path, st.uid, proc.uid(),
+      what == "runtime folder" and "DBHOST_RUNTIME_DIR" or "DBHOST_CACHE_DIR")
+  end
+  if st.mode & 18 ~= 0 then -- 022: group or others may write
+    errors.config("%s %s is writable by other users (mode %03o); run chmod go-w on it", what, path, st.mode)
+  end
+  if not ok then errors.config("%s %s: %s", what, path, tostring(err)) end
+  return path
+end
+M.private_dir = private_dir
+
+-- 0711 as root (the server user passes through to its own data/ and sock/), else 0700.
+local function dir_mode()
+  return proc.uid() == 0 and 457 or 448
+end
+
+--- server.runtime_dir() -> directory holding the instances (made if missing, checked)
 function M.runtime_dir()
   local base = getenv("DBHOST_RUNTIME_DIR")
   if not base then
-    local shm = fs.stat("/dev/shm")
-    local parent = (shm and shm.type == "directory") and "/dev/shm" or (getenv("TMPDIR") or "/tmp")
-    base = ("%s/dbhost-%d"):format(parent, proc.uid())
+    local xdg = getenv("XDG_RUNTIME_DIR")
+    local xst = xdg and fs.stat(xdg, true)
+    -- as root the server user must pass through it: /run/user/0 is 0700
+    if xst and xst.type == "directory" and xst.uid == proc.uid() and (proc.uid() ~= 0 or xst.mode & 1 ~= 0) then
+      base = xdg .. "/dbhost"
+    else
+      local shm = fs.stat("/dev/shm")
+      local parent = (shm and shm.type == "directory") and "/dev/shm" or (getenv("TMPDIR") or "/tmp")
+      base = ("%s/dbhost-%d"):format(parent, proc.uid())
+    end
   end
-  assert(fs.mkdir(base, 493)) -- 0755: the server user must reach its instance
+  private_dir(base, dir_mode(), "runtime folder")
+  -- an existing folder keeps its mode; as root it must let the server user through
+  if proc.uid() == 0 then
+    local st = fs.stat(base, true)
+    if st.mode & 1 == 0 then assert(fs.chmod(base, st.mode | 73)) end
+  end
   return base
 end
 
---- server.cache_dir() -> directory holding the golden data directories
+--- server.cache_dir() -> directory holding the golden data directories (made if missing, checked)
+-- DBHOST_CACHE_DIR, else $XDG_CACHE_HOME/dbhost, else $HOME/.cache/dbhost, else the
+-- home folder of the passwd entry; never a guessable folder under /tmp.
 function M.cache_dir()
   local base = getenv("DBHOST_CACHE_DIR")
   if not base then
-    local xdg = getenv("XDG_CACHE_HOME") or ((getenv("HOME") or "/tmp") .. "/.cache")
+    local home = getenv("HOME")
+    if not home then
+      local me = proc.user(proc.uid())
+      home = me and me.home ~= "" and me.home ~= "/" and me.home or nil
+    end
+    local xdg = getenv("XDG_CACHE_HOME") or (home and home .. "/.cache")
+    if not xdg then
+      errors.config("no cache folder: HOME and XDG_CACHE_HOME are unset and uid %d has no home folder;"
+        .. " set DBHOST_CACHE_DIR", proc.uid())
+    end
     base = xdg .. "/dbhost"
+    -- the parents (~/.cache) are made as usual; only dbhost's own folder is checked
+    local path = ""
+    for part in xdg:gmatch("[^/]+") do
+      path = path .. "/" .. part
+      fs.mkdir(path, 448)
+    end
   end
-  local path = ""
-  for part in base:gmatch("[^/]+") do
-    path = path .. "/" .. part
-    fs.mkdir(path, 493)
-  end
-  return base
+  return private_dir(base, 448, "cache folder")
+end
+
+--- server.child_env() -> the whole environment of a server and the programs around it:
+-- nothing of the caller's (PGPASSWORD, DATABASE_URL, cloud keys) gets through.
+function M.child_env()
+  return { PATH = "/usr/local/bin:/usr/bin:/bin", LC_ALL = "C", TZ = "UTC" }
 end
 
 -- Run a server binary as the server user, with the given timeout.
 local function run_as(user, argv, timeout)
-  local r, err = proc.run { argv = argv, user = user and user.uid or nil, timeout = timeout or 120, cwd = "/" }
+  local r, err = proc.run { argv = argv, user = user and user.uid or nil, timeout = timeout or 120, cwd = "/",
+                            env = M.child_env() }
   if not r then return nil, err end
   if r.status ~= 0 then
     return nil, ("%s failed (%s): %s"):format(argv[1]:match("[^/]+$"),
       r.timed_out and "timed out" or ("exit " .. tostring(r.status or r.signal)), (r.stderr .. r.stdout):gsub("%s+$", ""))
   end
   return r
-end
-
-local function chown_tree(path, user)
-  if not user then return true end
-  local r, err = proc.run { argv = { "chown", "-R", user.uid .. ":" .. user.gid, path }, timeout = 60 }
-  if not r or r.status ~= 0 then return nil, "chown " .. path .. ": " .. tostring(err or r.stderr) end
-  return true
-end
-
-local function copy_tree(from, to)
-  local r, err = proc.run { argv = { "cp", "-a", from, to }, timeout = 120 }
-  if not r or r.status ~= 0 then return nil, ("copying %s: %s"):format(from, err or r.stderr) end
-  return true
 end
 
 --- server.start_time(pid) -> string: a process's start time (Linux /proc; "" elsewhere),
@@ -194,31 +261,65 @@ local function owner_alive(text)
   return started == "" or M.start_time(pid) == started
 end
 
-local function postmaster_pid(data_dir)
-  local pidfile = fs.read(data_dir .. "/postmaster.pid")
-  return pidfile and tonumber(pidfile:match("^(%d+)"))
+--- server.identity(pid) -> { pid=, started=, uid=, exe= } | nil: what /proc says about a process
+function M.identity(pid)
+  local status = fs.read("/proc/" .. pid .. "/status")
+  local started = M.start_time(pid)
+  local exe = fs.readlink("/proc/" .. pid .. "/exe")
+  local uid = status and tonumber(status:match("\nUid:%s+(%d+)"))
+  if not uid or started == "" or not exe then return nil end
+  return { pid = pid, started = started, uid = uid, exe = exe }
+end
+
+--- server.identity_text(id) -> the line recorded for a process
+function M.identity_text(id)
+  return ("%d %s %d %s\n"):format(id.pid, id.started, id.uid, id.exe)
+end
+
+--- server.same_process(recorded) -> bool: does the process named by a recorded
+-- identity (table or line) still run, with the same start time, uid and executable?
+function M.same_process(rec)
+  if type(rec) == "string" then
+    local pid, started, uid, exe = rec:match("^(%d+) (%d+) (%d+) ([^\n]+)")
+    if not pid then return false end
+    rec = { pid = tonumber(pid), started = started, uid = tonumber(uid), exe = exe }
+  end
+  if type(rec) ~= "table" or not tonumber(rec.pid) or tonumber(rec.pid) <= 0 then return false end
+  local now = M.identity(tonumber(rec.pid))
+  return now ~= nil and now.started == tostring(rec.started) and now.uid == tonumber(rec.uid) and now.exe == rec.exe
+end
+
+--- server.stop_recorded(rec) -> bool: SIGQUIT to a recorded postmaster that is still
+-- the same process, then wait for it to go (5 s at most)
+function M.stop_recorded(rec)
+  if not M.same_process(rec) then return false end
+  local pid = tonumber(type(rec) == "table" and rec.pid or rec:match("^(%d+)"))
+  proc.kill(pid, "QUIT")
+  for _ = 1, 2500 do
+    if not proc.alive(pid) then break end
+    proc.sleep(0.002)
+  end
+  return true
 end
 
 --- server.sweep([runtime]) -> count: remove instances whose owner is gone
+-- Only records in folders of the current user are believed; the postmaster is
+-- signalled only when it still is the process recorded at its start.
 function M.sweep(runtime)
   runtime = runtime or M.runtime_dir()
   local removed = 0
   for _, name in ipairs(fs.list(runtime) or {}) do
     local dir = runtime .. "/" .. name
-    if name:match("^pg%-") then
-      local owner = fs.read(dir .. "/owner")
-      local st = fs.stat(dir)
+    local st = fs.stat(dir, true)
+    -- only our own folders: one of another owner (an older dbhost's layout, which
+    -- handed the whole folder to the server user) is never believed nor removed
+    if name:match("^pg%-") and st and st.type == "directory" and st.uid == proc.uid() then
+      local owner = fs.read(dir .. "/owner", true)
       -- an instance still being created has no owner file for a moment: give it a minute
-      local young = st and (os.time() - st.mtime) < 60
+      local young = (os.time() - st.mtime) < 60
       if (owner and not owner_alive(owner)) or (not owner and not young) then
-        local pid = postmaster_pid(dir .. "/data")
-        if pid and proc.alive(pid) then
-          proc.kill(pid, "QUIT")
-          for _ = 1, 500 do
-            if not proc.alive(pid) then break end
-            proc.sleep(0.002)
-          end
-        end
+        local rec = fs.read(dir .. "/server", true)
+        if rec then M.stop_recorded(rec) end
         if fs.rmtree(dir) then removed = removed + 1 end
       end
     end
@@ -235,44 +336,57 @@ function M.cache_ready(major)
   return fs.stat(golden_path(major)) ~= nil
 end
 
--- Cold start: initdb straight into the new instance's data directory, then copy
--- it into the cache (staged, renamed into place: a racing process that lost
--- removes its own copy) for the next starts.
-local function init_data_dir(bindir, major, user, data_dir)
-  assert(fs.mkdir(data_dir, 448))
-  local ok, err = chown_tree(data_dir, user)
+-- Cold start: initdb (as the server user) into a scratch folder of the instance,
+-- copied without following links into a staging folder of the cache (root's own
+-- files), settings appended there, renamed into place (a racing process that
+-- lost removes its own copy). The instance then starts from the cache like a
+-- warm one.
+local function init_golden(bindir, major, user, instance)
+  local scratch = instance .. "/initdb"
+  assert(fs.mkdir(scratch, 448))
+  local ok, err = true, nil
+  if user then ok, err = fs.chown(scratch, user.uid, user.gid) end
   if ok then
-    local argv = { bindir .. "/initdb", "-D", data_dir }
+    local argv = { bindir .. "/initdb", "-D", scratch .. "/data" }
     for _, a in ipairs(INITDB_ARGS) do argv[#argv + 1] = a end
     ok, err = run_as(user, argv, 120)
   end
-  if ok then
-    local conf = data_dir .. "/postgresql.conf"
-    ok, err = fs.write(conf, assert(fs.read(conf)) .. SERVER_CONF)
-    -- fs.write replaces the file: give it back to the server user
-    if ok and user then ok, err = fs.chown(conf, user.uid, user.gid) end
-  end
-  if not ok then return nil, err end
   local golden = golden_path(major)
   local staging = golden .. ".tmp-" .. proc.pid()
   fs.rmtree(staging)
-  if copy_tree(data_dir, staging) and not fs.rename(staging, golden) then fs.rmtree(staging) end
-  return true
+  if ok then ok, err = fs.copytree(scratch .. "/data", staging) end
+  fs.rmtree(scratch)
+  if ok then
+    local conf = staging .. "/postgresql.conf"
+    local text
+    text, err = fs.read(conf, true)
+    ok = text ~= nil
+    if ok then ok, err = fs.write(conf, text .. SERVER_CONF) end
+  end
+  if ok and not fs.rename(staging, golden) and not fs.stat(golden .. "/PG_VERSION") then
+    ok, err = nil, "cannot place the cached data directory at " .. golden
+  end
+  fs.rmtree(staging)
+  return ok, err
 end
 
--- The data directory of a new instance: a copy of the golden one (warm), or a
--- fresh initdb that then fills the cache (cold). Returns ok, err, warm.
-local function prepare_data_dir(bindir, major, user, data_dir)
+-- The data directory of a new instance: a copy of the golden one, made first if
+-- missing (cold). The copy is made by root into a folder nobody else can reach
+-- and handed to the server user entry by entry, deepest first. Returns ok, err, warm.
+local function prepare_data_dir(bindir, major, user, instance, data_dir)
   local golden = golden_path(major)
-  local gst = fs.stat(golden .. "/PG_VERSION")
-  if not gst then
-    local ok, err = init_data_dir(bindir, major, user, data_dir)
-    return ok, err, false
+  local warm = fs.stat(golden .. "/PG_VERSION") ~= nil
+  if not warm then
+    local ok, err = init_golden(bindir, major, user, instance)
+    if not ok then return nil, err, false end
   end
-  local ok, err = copy_tree(golden, data_dir)
-  -- the golden copy is owned by the server user already, unless that user changed
-  if ok and user and gst.uid ~= user.uid then ok, err = chown_tree(data_dir, user) end
-  return ok, err, true
+  local ok, err
+  if user then
+    ok, err = fs.copytree(golden, data_dir, user.uid, user.gid)
+  else
+    ok, err = fs.copytree(golden, data_dir)
+  end
+  return ok, err, warm
 end
 
 local Server = {}
@@ -294,7 +408,7 @@ Server.__gc = Server.stop
 
 --- srv:log() -> the server's log so far
 function Server:log()
-  return fs.read(self.dir .. "/server.log") or ""
+  return fs.read(self.dir .. "/server.log", true) or ""
 end
 
 local function wait_ready(srv, timeout)
@@ -335,26 +449,33 @@ function M.start(opts)
   -- The metatable (and so the finalizer) is set only once the postmaster runs:
   -- Lua finalizes objects in the reverse order of marking, so the server is
   -- stopped at exit before its process handle is closed.
-  local srv = { dir = dir, data_dir = dir .. "/data", socket_dir = dir, major = major,
+  local srv = { dir = dir, data_dir = dir .. "/data", socket_dir = dir .. "/sock", major = major,
                 bindir = bindir, user = user and user.name }
-  assert(fs.write(dir .. "/owner", ("%d %s\n"):format(proc.pid(), M.start_time(proc.pid()))))
-  local ok, err = true, nil
-  if user then ok, err = fs.chown(dir, user.uid, user.gid) end
-  if ok then ok, err, srv.warm = prepare_data_dir(bindir, major, user, srv.data_dir) end
+  assert(fs.chmod(dir, dir_mode()))
+  assert(fs.write(dir .. "/owner", ("%d %s\n"):format(proc.pid(), M.start_time(proc.pid())), 384))
+  -- root's files first, made exclusively in root's own folder; then the handover
+  local log = dir .. "/server.log"
+  local ok, err = fs.write(log, "", 384)
+  if ok then ok, err, srv.warm = prepare_data_dir(bindir, major, user, dir, srv.data_dir) end
+  if ok then ok, err = fs.mkdir(srv.socket_dir, 493) end
+  if ok and user then ok, err = fs.chown(srv.socket_dir, user.uid, user.gid) end
   if not ok then
     Server.stop(srv)
     return nil, err
   end
   srv.process, err = proc.spawn {
-    argv = { bindir .. "/postgres", "-D", srv.data_dir, "-k", dir, "-c", "listen_addresses=" },
-    user = user and user.uid or nil, cwd = "/",
-    stdout = dir .. "/server.log", stderr = dir .. "/server.log",
+    argv = { bindir .. "/postgres", "-D", srv.data_dir, "-k", srv.socket_dir, "-c", "listen_addresses=" },
+    user = user and user.uid or nil, cwd = "/", env = M.child_env(),
+    stdout = log, stderr = log,
     death_signal = not opts.detached and "QUIT" or nil,
   }
   if not srv.process then
     Server.stop(srv)
     return nil, "starting postgres: " .. tostring(err)
   end
+  -- what the janitor checks before it signals this pid, ever
+  local id = M.identity(srv.process:pid())
+  if id then fs.write(dir .. "/server", M.identity_text(id), 384) end
   setmetatable(srv, Server)
   ok, err = wait_ready(srv, opts.timeout or 30)
   if not ok then
@@ -365,13 +486,13 @@ function M.start(opts)
     end
     return nil, err
   end
-  srv.url = ("postgresql:///postgres?host=%s&user=postgres"):format(dir)
+  srv.url = ("postgresql:///postgres?host=%s&user=postgres"):format(srv.socket_dir)
   srv.started_in = proc.now() - t0
   srv.pid = srv.process:pid()
   if opts.detached then
     -- the server outlives dbhost: its owner is the postmaster itself, so the
     -- janitor removes the files only once the server is gone
-    assert(fs.write(dir .. "/owner", ("%d %s\n"):format(srv.pid, M.start_time(srv.pid))))
+    assert(fs.write(dir .. "/owner", ("%d %s\n"):format(srv.pid, M.start_time(srv.pid)), 384))
     srv.stopped = true
     srv.process:close()
     srv.process = nil

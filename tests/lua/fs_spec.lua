@@ -1,5 +1,6 @@
 -- dbhost.fs as Lua sees it: atomic writes, sorted listings, the nil, message, code convention.
 local fs = require "dbhost.fs"
+local proc = require "dbhost.proc"
 
 describe("dbhost.fs", function()
   local dir
@@ -98,6 +99,44 @@ describe("dbhost.fs", function()
     assert.are.equal(fs.realpath(dir), fs.realpath(dir .. "/."))
     assert.is_string(fs.cwd())
     assert.is_boolean(fs.isatty(1))
+  end)
+
+  it("copytree copies folders and files with their modes, never through a link", function()
+    local src = dir .. "/ct-src"
+    assert(fs.mkdir(src, 448)); assert(fs.mkdir(src .. "/sub", 493))
+    assert(fs.write(src .. "/sub/f", "data", 416)) -- 0640
+    assert.is_true(fs.copytree(src, dir .. "/ct-dst"))
+    assert.are.equal("data", fs.read(dir .. "/ct-dst/sub/f"))
+    assert.are.same({ 416, 493, 448 }, { fs.stat(dir .. "/ct-dst/sub/f").mode, fs.stat(dir .. "/ct-dst/sub").mode,
+                                        fs.stat(dir .. "/ct-dst").mode })
+    -- the target must not exist yet
+    local ok, _, code = fs.copytree(src, dir .. "/ct-dst")
+    assert.is_nil(ok); assert.are.equal("EEXIST", code)
+    -- a link in the source, a link as the source: refused
+    assert.are.equal(0, proc.run { argv = { "ln", "-s", "/etc/hostname", src .. "/sub/link" } }.status)
+    ok, _, code = fs.copytree(src, dir .. "/ct-link")
+    assert.is_nil(ok); assert.are.equal("ELOOP", code)
+    assert(fs.remove(src .. "/sub/link"))
+    assert.are.equal(0, proc.run { argv = { "ln", "-s", src, dir .. "/ct-srclink" } }.status)
+    ok, _, code = fs.copytree(dir .. "/ct-srclink", dir .. "/ct-x")
+    assert.is_nil(ok); assert.is_true(code == "ELOOP" or code == "ENOTDIR", code) -- Linux says ENOTDIR
+    -- a hard-linked file: refused (it may name a file its owner could not read)
+    assert.are.equal(0, proc.run { argv = { "ln", src .. "/sub/f", src .. "/hard" } }.status)
+    ok, _, code = fs.copytree(src, dir .. "/ct-hard")
+    assert.is_nil(ok); assert.are.equal("EMLINK", code)
+  end)
+
+  it("read, chmod and readlink can refuse links", function()
+    assert(fs.write(dir .. "/target", "t"))
+    assert.are.equal(0, proc.run { argv = { "ln", "-s", dir .. "/target", dir .. "/lnk" } }.status)
+    assert.are.equal("t", fs.read(dir .. "/lnk"))
+    local ok, _, code = fs.read(dir .. "/lnk", true)
+    assert.is_nil(ok); assert.are.equal("ELOOP", code)
+    ok, _, code = fs.chmod(dir .. "/lnk", 511)
+    assert.is_nil(ok); assert.are.equal("ELOOP", code)
+    assert.is_true(fs.chmod(dir .. "/target", 384))
+    assert.are.equal(384, fs.stat(dir .. "/target").mode)
+    assert.are.equal(dir .. "/target", fs.readlink(dir .. "/lnk"))
   end)
 
   it("raises on misuse", function()

@@ -4,6 +4,6 @@
 local M = {}
 M.source_dir = os.getenv("DBHOST_SOURCE_DIR") or "."
 M.dbhost = os.getenv("DBHOST") or (M.source_dir .. "/build/dbhost")
-M.vectors = os.getenv("DBHOST_VECTORS") or (M.source_dir .. "/../shared/vectors")
+M.vectors = os.getenv("DBHOST_VECTORS") or (M.source_dir .. "/tests/vectors")
 package.loaded["helper"] = M
 return M

@@ -95,7 +95,7 @@ local PREFIX = "dbh_rt_" .. RUN_ID
 -- The URL of database db on the fixture server (URL form, as ctest gives it).
 local function url_of(db)
   local u, n = URL:gsub("^(postgres[a-z]*://[^/?]*/)[^?]*", "%1" .. db)
-  assert(n == 1, "cannot replace the database name in " .. pg.redact(URL))
+  assert(n == 1, "cannot replace the database name in " .. require("dbhost.db.url").redact(URL))
   return u
 end
 

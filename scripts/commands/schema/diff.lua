@@ -33,11 +33,10 @@ local function verify(plan, from_info, from, to, opts)
     local ok
     dev, ok = nil, nil
     local devdb = require "dbhost.devdb"
-    local target = require "dbhost.migrate.target"
     local err
     dev, err = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL)
     if not dev then return nil, "opening the dev database: " .. tostring(err) end
-    conn, err = pg.connect((target.split_search_path(dev.url)), { timeout = 30 })
+    conn, err = pg.connect((require("dbhost.db.url").split_search_path(dev.url)), { timeout = 30 })
     if not conn then dev:close() return nil, "connecting to the dev database: " .. tostring(err) end
     conn:exec("SET client_min_messages = warning")
     ok, err = source.run_sql(conn, text, "(current schema)")

@@ -4,6 +4,7 @@ local cli = require "dbhost.cli"
 local executor = require "dbhost.migrate.executor"
 local migdir = require "dbhost.migrate.dir"
 local target = require "dbhost.migrate.target"
+local dburl = require "dbhost.db.url"
 local json = require "dbhost.json"
 local proc = require "dbhost.proc"
 local fs = require "dbhost.fs"
@@ -57,9 +58,12 @@ function M.describe_failure(failure)
   return table.concat(lines, "\n"), line, col
 end
 
---- apply.failure_error(failure) -> the command-ending error (exit 1) for a failed migration
-function M.failure_error(failure)
+--- apply.failure_error(failure [, secrets]) -> the command-ending error (exit 1) for a
+-- failed migration; the server's words may quote a password (a role, a dblink call):
+-- every text in `secrets` (db.url.secrets of the URL) is masked
+function M.failure_error(failure, secrets)
   local text, line, col = M.describe_failure(failure)
+  if secrets then text = dburl.scrub(text, secrets) end
   local err = failure.err
   return errors.at(1, { code = type(err) == "table" and err.sqlstate or nil, file = failure.file.path,
                         line = line, column = col }, "%s", text)
@@ -177,7 +181,7 @@ function M.run(opts, args)
   for i, f in ipairs(outcome.applied) do result.applied[i] = named(f) end
   if outcome.failure then
     if tty then io.stdout:write("FAILED\n") end
-    error(M.failure_error(outcome.failure), 0)
+    error(M.failure_error(outcome.failure, dburl.secrets(url)), 0)
   end
   if json_out then
     result.seconds = elapsed

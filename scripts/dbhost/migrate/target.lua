@@ -1,45 +1,13 @@
 --- dbhost.migrate.target: connect to the database a command works on.
 --
 -- Accepts PostgreSQL URLs as Atlas writes them, including the parameter
--- `search_path=<schema>` that libpq does not know: it is removed from the URL,
--- passed to the server as `options=-c search_path=...`, and reported as the
--- connection's schema (Atlas's "schema scope"). Keyword strings
--- ("host=... dbname=...") pass through unchanged.
+-- `search_path=<schema>` that libpq does not know (dbhost.db.url.split_search_path
+-- turns it into `options=-c search_path=...` and the connection's schema).
 local pg = require "dbhost.pg"
+local dburl = require "dbhost.db.url"
 local errors = require "dbhost.errors"
 
 local M = {}
-
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
-local function escape(s)
-  return (s:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
-
---- target.split_search_path(url) -> url_for_libpq, schema | nil
-function M.split_search_path(url)
-  local base, query = url:match("^(postgres[a-z]*://[^?]*)%?(.*)$")
-  if not base then return url, nil end
-  local kept, schema, options = {}, nil, nil
-  for pair in query:gmatch("[^&]+") do
-    local k, v = pair:match("^([^=]*)=?(.*)$")
-    if k == "search_path" then
-      schema = unescape(v)
-    elseif k == "options" then
-      options = unescape(v)
-    else
-      kept[#kept + 1] = pair
-    end
-  end
-  if schema and schema ~= "" then
-    options = ((options and (options .. " ")) or "") .. "-c search_path=" .. schema:gsub("[\\%s]", "\\%0")
-  end
-  if options then kept[#kept + 1] = "options=" .. escape(options) end
-  local first = schema and schema:match("^%s*\"?([^,\"]+)\"?")
-  return base .. (#kept > 0 and ("?" .. table.concat(kept, "&")) or ""), first
-end
 
 local Target = {}
 Target.__index = Target
@@ -73,12 +41,12 @@ end
 --- target.connect(url [, timeout]) -> target { conn=, schema=, url= (redacted) } | raises
 function M.connect(url, timeout)
   M.check_url(url)
-  local conninfo, schema = M.split_search_path(url)
+  local conninfo, schema = dburl.split_search_path(url)
   local conn, err = pg.connect(conninfo, { timeout = timeout or 30 })
   if not conn then
-    errors.failed("cannot connect to %s: %s", pg.redact(url), tostring(type(err) == "table" and err.message or err))
+    errors.failed("cannot connect to %s: %s", dburl.redact(url), tostring(type(err) == "table" and err.message or err))
   end
-  return setmetatable({ conn = conn, schema = schema, url = pg.redact(url) }, Target)
+  return setmetatable({ conn = conn, schema = schema, url = dburl.redact(url) }, Target)
 end
 
 return M

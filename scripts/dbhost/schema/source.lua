@@ -17,10 +17,10 @@
 -- command applies its plan there to verify it).
 local fs = require "dbhost.fs"
 local pg = require "dbhost.pg"
+local url = require "dbhost.db.url"
 local sql = require "dbhost.sql"
 local errors = require "dbhost.errors"
 local devdb = require "dbhost.devdb"
-local target = require "dbhost.migrate.target"
 local migrate_dir = require "dbhost.migrate.dir"
 local inspect = require "dbhost.schema.inspect"
 
@@ -65,7 +65,7 @@ end
 local function open_dev(opts)
   local dev, err = devdb.open(opts.dev_url or M.DEFAULT_DEV_URL)
   if not dev then return nil, "opening the dev database: " .. tostring(err) end
-  local conninfo = target.split_search_path(dev.url)
+  local conninfo = url.split_search_path(dev.url)
   local conn, cerr = pg.connect(conninfo, { timeout = 30 })
   if not conn then
     dev:close()
@@ -113,14 +113,14 @@ end
 function M.load(src, opts)
   opts = opts or {}
   if src:match("^postgres[a-z]*://") then
-    local conninfo, schema = target.split_search_path(src)
+    local conninfo, schema = url.split_search_path(src)
     local conn, err = pg.connect(conninfo, { timeout = 30 })
-    if not conn then return nil, ("cannot connect to %s: %s"):format(pg.redact(src), message(err)) end
+    if not conn then return nil, ("cannot connect to %s: %s"):format(url.redact(src), message(err)) end
     local schemas = opts.schemas or (schema and { schema }) or nil
     local m, ierr = inspect.inspect(conn, { schemas = schemas })
     conn:close()
-    if not m then return nil, ("inspecting %s: %s"):format(pg.redact(src), message(ierr)) end
-    return m, { kind = "database", url = pg.redact(src) }
+    if not m then return nil, ("inspecting %s: %s"):format(url.redact(src), url.scrub(message(ierr), src)) end
+    return m, { kind = "database", url = url.redact(src) }
   end
   local path = src:match("^file://(.*)$")
   if path then
@@ -142,7 +142,7 @@ function M.load(src, opts)
     for i, f in ipairs(d.files) do scripts[i] = { name = f.path, text = f:text() } end
     return load_scripts(scripts, opts, { kind = "dir", files = d.files })
   end
-  return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(src), "ECONFIG"
+  return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(url.redact(src)), "ECONFIG"
 end
 
 return M

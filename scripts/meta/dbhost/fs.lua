@@ -16,12 +16,13 @@ local fs = {}
 ---@field uid integer owner
 ---@field gid integer group
 
---- Read a whole file.
+--- Read a whole file; with nofollow, a symbolic link is refused ("ELOOP").
 ---@param path string
+---@param nofollow? boolean
 ---@return string|nil data
 ---@return string? message
 ---@return string? code errno name
-function fs.read(path) end
+function fs.read(path, nofollow) end
 
 --- Write atomically: "<path>.tmp-XXXXXX" beside the target, fsync, rename over it.
 --- Without mode an existing file keeps its mode (else 0644).
@@ -62,6 +63,34 @@ function fs.mkdir(path, mode) end
 ---@return string? message
 ---@return string? code
 function fs.mkdtemp(prefix, parent) end
+
+--- chmod that never follows a link.
+---@param path string
+---@param mode integer
+---@return true|nil ok
+---@return string? message
+---@return string? code
+function fs.chmod(path, mode) end
+
+--- The target of a symbolic link.
+---@param path string
+---@return string|nil target
+---@return string? message
+---@return string? code
+function fs.readlink(path) end
+
+--- Copy directories and regular files, never following a link on either side: `to` must
+--- not exist and is made 0700; entries are created O_EXCL|O_NOFOLLOW with the source's
+--- mode and, with uid, that owner. A link, special or hard-linked file is refused
+--- ("ELOOP", "EINVAL", "EMLINK").
+---@param from string
+---@param to string
+---@param uid? integer
+---@param gid? integer
+---@return true|nil ok
+---@return string? message
+---@return string? code
+function fs.copytree(from, to, uid, gid) end
 
 --- Remove a file or an empty directory.
 ---@param path string

@@ -51,10 +51,25 @@ local pg = {}
 ---@return string? code "EINVAL" (unparsable conninfo), "08001" (could not connect), "ETIMEDOUT"
 function pg.connect(conninfo, opts) end
 
---- The conninfo with every password written as xxxxx.
+--- libpq's own reading of a URL or keyword string (PQconninfoParse): the keywords it sets.
+--- The message may quote the input: scrub it before printing (dbhost.db.url does).
 ---@param conninfo string
+---@return table<string, string>|nil keywords
+---@return string? message
+---@return string? code "EINVAL"
+function pg.conninfo_parse(conninfo) end
+
+--- What scrubbing hides for this URL or conninfo: libpq's password, a URL's text between
+--- "://" and its last '@', the values of *pass* parameters.
+---@param conninfo string
+---@return string[]
+function pg.conninfo_secrets(conninfo) end
+
+--- text with each of the secrets replaced by xxxxx.
+---@param text string
+---@param secrets string[]
 ---@return string
-function pg.redact(conninfo) end
+function pg.scrub(text, secrets) end
 
 --- PQping: would the server accept a connection?
 ---@param conninfo string
