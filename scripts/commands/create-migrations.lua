@@ -56,7 +56,8 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
     local src = desired.sources(ws, opts)
     local current = desired.replay(ws, opts)
     local want = desired.load(src, ws, opts)
-    local plan, perr = diff.plan(current, want)
+    local policy = ws.config.diff or {}
+    local plan, perr = diff.plan(current, want, { concurrent_index = policy.concurrent_index })
     if not plan then errors.failed("%s", tostring(perr)) end
     if #plan.statements == 0 then
       io.stdout:write("The migration directory is synced with the desired state, no changes to be made\n")
@@ -70,19 +71,27 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
     local name = args[1] and slug(args[1]) or ""
     local suffix = name ~= "" and ("_" .. name) or ""
 
-    -- Statements PostgreSQL must run outside a transaction (enum values used in the
-    -- same migration) go into a file of their own, before the rest, so that the rest
-    -- (drops included) still runs in one transaction and fails as a whole.
-    local outside, inside = {}, {}
+    -- Statements PostgreSQL must run outside a transaction go into files of their own so
+    -- that the rest (drops included) still runs in one transaction and fails as a whole:
+    -- enum values used in the same migration before it, CREATE/DROP INDEX CONCURRENTLY
+    -- (diff { concurrent_index { ... } } in atlas.hcl) after it.
+    local before, inside, after = {}, {}, {}
     for _, st in ipairs(plan.statements) do
-      if st.txmode == "none" then outside[#outside + 1] = st else inside[#inside + 1] = st end
+      if st.txmode ~= "none" then inside[#inside + 1] = st
+      elseif st.outside == "after" then after[#after + 1] = st
+      else before[#before + 1] = st end
     end
     local files = {}
-    if #outside > 0 and #inside > 0 then
-      files[1] = { plan = { statements = outside, txmode_none = true }, tag = suffix .. "_outside_tx" }
-      files[2] = { plan = { statements = inside, txmode_none = false }, tag = suffix }
-    else
+    if #inside == 0 or #before + #after == 0 then
       files[1] = { plan = plan, tag = suffix }
+    else
+      if #before > 0 then
+        files[#files + 1] = { plan = { statements = before, txmode_none = true }, tag = suffix .. "_outside_tx" }
+      end
+      files[#files + 1] = { plan = { statements = inside, txmode_none = false }, tag = suffix }
+      if #after > 0 then
+        files[#files + 1] = { plan = { statements = after, txmode_none = true }, tag = suffix .. "_concurrently" }
+      end
     end
     for _, f in ipairs(files) do
       f.name = next_version(names) .. f.tag .. ".sql"

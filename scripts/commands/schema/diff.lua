@@ -78,6 +78,7 @@ equal the desired schema.]],
     { "dev-url", arg = "URL", help = "dev database for SQL sources and verification" },
     { "schema", arg = "NAME", many = true, help = "only this schema (repeatable)" },
     { "skip-verify", help = "do not apply the plan to a dev database to check it" },
+    { "concurrent-index", help = "CREATE/DROP INDEX CONCURRENTLY on tables that stay (outside a transaction)" },
   },
   run = function(opts)
     if not opts.from or not opts.to then
@@ -91,7 +92,8 @@ equal the desired schema.]],
       if finfo.conn then finfo.conn:close() finfo.dev:close() end
       errors.failed("%s", terr)
     end
-    local plan, perr = diff.plan(from, to)
+    local plan, perr = diff.plan(from, to, {
+      concurrent_index = opts.concurrent_index and { create = true, drop = true } or nil })
     if not plan then errors.failed("%s", perr) end
     local vok, verr = true, nil
     if not opts.skip_verify and #plan.statements > 0 then

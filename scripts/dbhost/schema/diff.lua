@@ -1,26 +1,50 @@
 --- dbhost.schema.diff: the changes between two schema models, as an ordered plan.
 --
 --   local diff = require "dbhost.schema.diff"
---   local plan = assert(diff.plan(current_model, desired_model))
+--   local plan = assert(diff.plan(current_model, desired_model [, opts]))
 --   io.write(diff.render(plan))       -- a migration file in Atlas's format
 --
--- plan = { statements = { { sql, comment, txmode = "none"|nil, destructive = bool,
---                           rename_hint = "..."|nil }, ... },
+-- plan = { statements = { { sql, comment, txmode = "none"|nil, outside = "after"|nil,
+--                           destructive = bool, rename_hint = "..."|nil }, ... },
 --          txmode_none = bool, notes = { "...", ... } }
+-- opts.concurrent_index = { create = bool, drop = bool }: indexes created on (dropped from)
+-- tables that stay use CONCURRENTLY, with txmode "none" and outside = "after" (a migration
+-- writer puts them in a file after the transactional one).
 --
--- Order (each step in dependency order from pg_depend where it matters):
---   1. drop what depends on something that changes: policies, triggers, views,
---      foreign keys, constraints and indexes (they are recreated in step 4);
---   2. drop replaced functions and removed tables;
---   3. create schemas, extensions, types (enum values added with txmode none;
---      an enum losing values is renamed, created again and its columns converted;
---      a domain that must be rebuilt has its columns moved to the type beneath it,
---      is dropped and created, and the columns come back in alter_table),
---      sequences, functions; create and alter tables;
---   4. add constraints, indexes, foreign keys (after all tables), views,
---      triggers, policies, comments and grants;
---   5. drop removed functions, types, sequences, extensions and schemas.
--- Renames are never guessed: a rename shows as drop + add with a rename_hint.
+-- How the planner works. diff.plan builds a Planner (from, to, the statements so far) and
+-- runs its steps in this order; each statement is added with a phase (the table P below),
+-- and the plan is the statements sorted by phase, then by the order they were added. So a
+-- step may add statements for several phases (alter_table adds a column's DROP DEFAULT and
+-- its SET DEFAULT around the type change), and the phases, not the steps, give the order
+-- the SQL runs in.
+--   find_replacements        decide what is dropped and created again: removed or replaced
+--                            tables, changed constraints and indexes, replaced views,
+--                            functions and types (enums losing values, rebuilt domains,
+--                            composites over them); dependents() walks pg_depend from those
+--                            seeds to everything that must be recreated around them
+--                            (self.recreate), including column defaults.
+--   drop_dependents          phases 10-16: policies, triggers, event triggers, views (dependents
+--                            first), foreign keys, constraints, defaults and indexes that are
+--                            removed or recreated.
+--   drop_functions_and_tables phases 20-23: replaced functions, removed tables and functions
+--                            in one dependency order.
+--   create_base_objects      phases 30-35: schemas, extensions (UPDATE TO), collations, the
+--                            columns moved off rebuilt domains, types (enum values added in
+--                            place; enums renamed and rebuilt; composites altered) with the
+--                            functions they need, sequences.
+--   create_functions         phases 36/45: functions, procedures, aggregates (SQL bodies and
+--                            aggregates after the tables unless a table needs them).
+--   create_tables            phases 40-53: CREATE or ALTER TABLE, column comments and grants,
+--                            constraints, foreign keys (after all tables), triggers, policies.
+--   create_indexes_and_views phases 51-61: indexes (CONCURRENTLY by policy), views in
+--                            dependency order, their comments, grants and triggers.
+--   create_event_triggers    phase 72: last, so they do not fire on the plan's own DDL.
+--   default_privileges       phase 73: after the plan's objects got exactly their own grants.
+--   drop_removed             phases 81-85: removed types, the old enums, collations,
+--                            sequences, extensions and schemas.
+-- Then statements that must run outside a transaction (enum values used in the same plan)
+-- get txmode "none". Renames are never guessed: a rename shows as drop + add with a
+-- rename_hint. Column order is never a difference (ALTER TABLE cannot reorder columns).
 local model = require "dbhost.schema.model"
 
 local M = {}
@@ -44,6 +68,7 @@ local P = {
 local Planner = {}
 Planner.__index = Planner
 
+-- Record a statement for phase (a key of P); extra fields (txmode, destructive, ...) are copied onto it.
 function Planner:add(phase, sql, comment, extra)
   local s = { sql = sql, comment = comment, _phase = P[phase], _n = #self.stmts + 1 }
   for k, v in pairs(extra or {}) do s[k] = v end
@@ -51,10 +76,12 @@ function Planner:add(phase, sql, comment, extra)
   return s
 end
 
+-- Record a note for the user (printed beside the plan, never executed).
 function Planner:note(fmt, ...)
   self.notes[#self.notes + 1] = select("#", ...) > 0 and fmt:format(...) or fmt
 end
 
+-- The quoted schema-qualified name of a model object.
 local function qn(obj) return qname(obj.schema, obj.name) end
 
 local ROUTINE_WORD = { procedure = "PROCEDURE", aggregate = "AGGREGATE", ["function"] = "FUNCTION" }
@@ -70,6 +97,7 @@ local function grant_ref(f)
     .. qn(f) .. "(" .. f.args .. ")"
 end
 
+-- A definition without its surrounding blanks and trailing semicolons (the renderer adds one).
 local function strip_semicolon(s)
   return (s:gsub("^%s+", ""):gsub("[%s;]+$", ""))
 end
@@ -105,6 +133,7 @@ local function topo(keys, deps)
   return out
 end
 
+-- A new list with list's items in reverse order (drops go dependents first).
 local function reversed(list)
   local out = {}
   for i = #list, 1, -1 do out[#out + 1] = list[i] end
@@ -157,8 +186,10 @@ end
 
 -- ------------------------------------------------------------ rendering pieces
 
+-- "ALTER TABLE schema.table clause"
 local function alter(t, clause) return ("ALTER TABLE %s %s"):format(qn(t), clause) end
 
+-- A model key "schema.name" as a quoted qualified name.
 local function key_qname(key)
   local s, n = key:match("^(.-)%.(.*)$")
   return qname(s, n)
@@ -166,6 +197,7 @@ end
 
 local TYPE_MAX = { smallint = "32767", integer = "2147483647", bigint = "9223372036854775807" }
 
+-- GENERATED ... AS IDENTITY (options), writing only the options that differ from PostgreSQL's defaults.
 local function identity_clause(id, coltype, tname, cname)
   local parts = {}
   if id.sequence and tname then
@@ -188,6 +220,7 @@ local function identity_clause(id, coltype, tname, cname)
   return s
 end
 
+-- A column as CREATE TABLE / ADD COLUMN spell it.
 local function column_def(c, tname)
   local s = ident(c.name) .. " " .. c.type
   if c.collation then s = s .. " COLLATE " .. c.collation end
@@ -198,11 +231,13 @@ local function column_def(c, tname)
   return s
 end
 
+-- Every option of sequence s, for CREATE SEQUENCE.
 local function sequence_options(s)
   return ("AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s"):format(
     s.type, s.increment, s.min, s.max, s.start, s.cache, s.cycle and "CYCLE" or "NO CYCLE")
 end
 
+-- " WITH (a=1, b=2)" for storage parameters, "" when there are none.
 local function options_clause(opts)
   if not opts or #opts == 0 then return "" end
   return " WITH (" .. table.concat(opts, ", ") .. ")"
@@ -210,6 +245,7 @@ end
 
 local by_order_cache = setmetatable({}, { __mode = "k" })
 
+-- The columns of t in their physical order (by name when unknown); cached per table.
 local function columns_by_order(t)
   local cached = by_order_cache[t]
   if cached then return cached end
@@ -223,6 +259,7 @@ local function columns_by_order(t)
   return cols
 end
 
+-- Parent table keys as the quoted, comma-separated list INHERITS takes.
 local function parent_list(parents)
   local out = {}
   for i, p in ipairs(parents) do
@@ -235,6 +272,7 @@ end
 
 -- ------------------------------------------------------------ the planner
 
+-- Equal lists, in order (nil is the empty list).
 local function same_list(a, b)
   a, b = a or {}, b or {}
   if #a ~= #b then return false end
@@ -242,6 +280,7 @@ local function same_list(a, b)
   return true
 end
 
+-- Equal lists, in any order.
 local function same_set(a, b)
   a, b = a or {}, b or {}
   if #a ~= #b then return false end
@@ -251,6 +290,7 @@ local function same_set(a, b)
   return true
 end
 
+-- The first line of a function definition: CREATE OR REPLACE cannot change it.
 local function header(def)
   return def and def:match("^[^\n]*") or ""
 end
@@ -273,10 +313,12 @@ local function enum_additions(cur, want)
   return adds
 end
 
+-- Must the table be dropped and created again? (its partitioning cannot be altered)
 local function table_replaced(a, b)
   return (a.partitioned or false) ~= (b.partitioned or false) or a.partition_key ~= b.partition_key
 end
 
+-- Must the column be dropped and added again? (a generation expression cannot be altered)
 local function column_replaced(a, b)
   return a.generated ~= b.generated and b.generated ~= nil
 end
@@ -295,11 +337,13 @@ local function seed_replaced(seeds, kind, from_map, to_map, replaced)
   return set
 end
 
+-- Must the view be dropped and created again? (CREATE OR REPLACE VIEW cannot drop or reorder columns)
 local function view_replaced(a, b)
   return a.def ~= b.def or (a.materialized or false) ~= (b.materialized or false)
     or not same_set(a.options, b.options)
 end
 
+-- Must the type be rebuilt? (an enum losing or reordering values; a domain's base type or collation)
 local function type_replaced(a, b)
   if a.kind ~= b.kind then return true end
   if a.kind == "enum" then return enum_additions(a.values, b.values) == nil end
@@ -314,6 +358,7 @@ local function function_replaced(a, b)
     or (a.kind == "aggregate" and a.def ~= b.def)
 end
 
+-- CREATE POLICY text of policy p on table tkey.
 local function policy_def(tkey, p)
   local s = ("CREATE POLICY %s ON %s AS %s FOR %s TO %s"):format(ident(p.name), key_qname(tkey),
     p.permissive and "PERMISSIVE" or "RESTRICTIVE", p.command, #p.roles > 0 and table.concat(p.roles, ", ") or "PUBLIC")
@@ -322,6 +367,7 @@ local function policy_def(tkey, p)
   return s
 end
 
+-- Does the policy differ in anything ALTER POLICY would not cover in one step? (it is recreated)
 local function policy_changed(a, b)
   return a.command ~= b.command or a.permissive ~= b.permissive or not same_list(a.roles, b.roles)
     or a.using ~= b.using or a.with_check ~= b.with_check
@@ -335,6 +381,7 @@ local function element_type(ty)
   return (ty:gsub(" COLLATE .*$", ""):gsub("%[%]$", ""))
 end
 
+-- Is the column type an array?
 local function is_array(ty)
   return ty:gsub(" COLLATE .*$", ""):match("%[%]$") ~= nil
 end
@@ -1015,6 +1062,7 @@ function Planner:create_collations()
   end
 end
 
+-- A composite attribute definition "name type" -> the (quoted) name, the type.
 local function attribute_name(def)
   local q = def:match('^(".-")%s') or def:match("^(%S+)")
   return q, def:sub(#q + 2)
@@ -1102,6 +1150,7 @@ function Planner:alter_composite(key, a, b)
   end
 end
 
+-- CREATE TYPE / CREATE DOMAIN for desired type t.
 function Planner:create_type(key, t)
   if t.kind == "enum" then
     local vals = {}
@@ -1286,6 +1335,7 @@ function Planner:create_tables()
   end
 end
 
+-- Create trigger tr on o (table or view) when new or recreated; its enabled state and comment.
 function Planner:create_trigger(okey, o, cur, tr)
   local old = cur and cur.triggers[tr.name]
   local fresh = not old or self.triggers_to_create[okey .. "\0" .. tr.name]
@@ -1301,6 +1351,7 @@ function Planner:create_trigger(okey, o, cur, tr)
     ("trigger %s on %s"):format(tr.name, okey))
 end
 
+-- CREATE TABLE with inline columns and constraints (foreign keys and NOT VALID checks come later).
 function Planner:create_table(key, t)
   local inline = {}
   self.inline[key] = inline
@@ -1364,6 +1415,7 @@ local function stringish(t)
   return t == "text" or t:match("^character") ~= nil or t == "name"
 end
 
+-- Does ALTER COLUMN ... TYPE need USING for this change?
 needs_using = function(from, to)
   if stringish(from) and not stringish(to) then return true end
   if to:find(".", 1, true) or from:find(".", 1, true) then return true end
@@ -1476,6 +1528,8 @@ function Planner:column_settings(key, t, a, b)
   end
 end
 
+-- ALTER TABLE statements taking table a to table b: columns dropped, added and altered; typing,
+-- partition, inheritance, persistence, options and row level security.
 function Planner:alter_table(key, a, b)
   local dropped, added = {}, {}
   if a.of_type and a.of_type ~= b.of_type then
