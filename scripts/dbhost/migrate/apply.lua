@@ -49,6 +49,15 @@ local function error_location(stmt, position)
   return line, col
 end
 
+-- What dbhost adds to a server error it can explain, by SQLSTATE.
+M.HINTS = {
+  ["53200"] = "the server's lock table is full: one transaction takes a lock on every object it creates "
+    .. "or alters, and a migration over many tables needs more than the default (64 per connection); "
+    .. "raise max_locks_per_transaction in postgresql.conf (e.g. 1024) and restart the server, or split "
+    .. "the migration into smaller files",
+}
+
+--- apply.describe_failure(failure) -> text, line, column: a failed statement for the user
 function M.describe_failure(failure)
   local err, stmt = failure.err, failure.stmt
   local line, col = error_location(stmt, type(err) == "table" and err.position or nil)
@@ -58,6 +67,7 @@ function M.describe_failure(failure)
     lines[#lines + 1] = ("  ERROR: %s (SQLSTATE %s)"):format(err.message or "?", err.sqlstate or "?")
     if err.detail then lines[#lines + 1] = "  DETAIL: " .. err.detail end
     if err.hint then lines[#lines + 1] = "  HINT: " .. err.hint end
+    if M.HINTS[err.sqlstate] then lines[#lines + 1] = "  dbhost: " .. M.HINTS[err.sqlstate] end
   else
     lines[#lines + 1] = "  ERROR: " .. tostring(err)
   end
