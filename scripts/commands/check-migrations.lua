@@ -6,10 +6,9 @@ local report = require "dbhost.report"
 local sumcheck = require "dbhost.sumcheck"
 local workspace = require "dbhost.workspace"
 local devdb = require "dbhost.devdb"
-local executor = require "dbhost.migrate.executor"
+local replay = require "dbhost.migrate.replay"
 local migdir = require "dbhost.migrate.dir"
 local target = require "dbhost.migrate.target"
-local apply = require "dbhost.migrate.apply"
 local revisions = require "dbhost.migrate.revisions"
 local desired = require "dbhost.desired"
 local inspect = require "dbhost.schema.inspect"
@@ -68,9 +67,8 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
       if not dev then return step:fail(err) end
       conn = target.connect(dev.url)
       -- revisions in their own schema, so that they never count as part of the schema
-      local ex = executor.new { conn = conn.conn, dir = dir, schema = revisions.DEFAULT_SCHEMA }
-      local outcome = ex:execute(ex:plan {})
-      if outcome.failure then return step:fail((apply.describe_failure(outcome.failure))) end
+      local ok, rerr = replay.run(conn.conn, dir, { schema = revisions.DEFAULT_SCHEMA })
+      if not ok then return step:fail(rerr) end
       local stmts = 0
       for _, f in ipairs(dir.files) do stmts = stmts + #assert(f:statements()) end
       step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dev_url))

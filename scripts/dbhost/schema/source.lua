@@ -8,8 +8,10 @@
 --                                      `search_path=` parameter limits it to that schema)
 --   file://PATH.sql                    SQL run on a throwaway dev database
 --   file://DIR                         every *.sql file of DIR, in byte order of name
---   dir://DIR                          a migration directory, replayed file by file
--- SQL is executed statement by statement (split by dbhost.sql), so an error
+--   dir://DIR                          a migration directory, replayed by
+--                                      dbhost.migrate.replay (the executor: txmode,
+--                                      checkpoints and transactions as `apply`)
+-- SQL files are executed statement by statement (split by dbhost.sql), so an error
 -- names FILE:LINE:COL and the SQLSTATE.
 --
 -- opts: dev_url (default "local://postgres"), schemas (list), keep = true to
@@ -22,6 +24,7 @@ local devdb = require "dbhost.devdb"
 local target = require "dbhost.migrate.target"
 local migrate_dir = require "dbhost.migrate.dir"
 local inspect = require "dbhost.schema.inspect"
+local replay = require "dbhost.migrate.replay"
 
 local M = {}
 
@@ -83,7 +86,8 @@ local function open_dev(opts)
   return dev, conn
 end
 
--- Run a list of { name, text } scripts on a fresh dev database and inspect it.
+-- Run a list of { name, text } scripts (or, with scripts.dir, replay that migration
+-- directory) on a fresh dev database and inspect it.
 local function load_scripts(scripts, opts, info)
   local dev, conn = open_dev(opts)
   if not dev then return nil, conn end
@@ -91,6 +95,10 @@ local function load_scripts(scripts, opts, info)
     conn:close()
     dev:close()
     return nil, msg
+  end
+  if scripts.dir then
+    local ok, err = replay.run(conn, scripts.dir)
+    if not ok then return fail(err) end
   end
   for _, s in ipairs(scripts) do
     local ok, err = M.run_sql(conn, s.text, s.name)
@@ -145,9 +153,7 @@ function M.load(src, opts)
   if path then
     local d, err = migrate_dir.open(path)
     if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)) end
-    local scripts = {}
-    for i, f in ipairs(d.files) do scripts[i] = { name = f.path, text = f:text() } end
-    return load_scripts(scripts, opts, { kind = "dir", files = d.files })
+    return load_scripts({ dir = d }, opts, { kind = "dir", files = d.files })
   end
   return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(src)
 end
