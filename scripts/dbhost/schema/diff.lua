@@ -596,6 +596,42 @@ function Planner:find_replacements()
   end
 end
 
+-- Deep equality of two model values, the physical column order (_order) aside.
+local function deep_equal(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in pairs(a) do
+    if k ~= "_order" and not deep_equal(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if k ~= "_order" and a[k] == nil then return false end
+  end
+  return true
+end
+
+-- Is table tkey the same in both models and untouched by every replacement (nothing of
+-- it recreated, retyped or moved)? The per-table steps skip such tables: on a big schema
+-- with a small change they are nearly all of them.
+function Planner:table_untouched(tkey)
+  local known = self.untouched[tkey]
+  if known ~= nil then return known end
+  local a, b = self.from.tables[tkey], self.to.tables[tkey]
+  local ok = a ~= nil and b ~= nil and not self.replaced_tables[tkey] and not self.dropped_tables[tkey]
+    and not self.retype[tkey] and not self.moved[tkey] and deep_equal(a, b)
+  if ok then
+    local rc, p = self.recreate, tkey .. "."
+    for _, set in ipairs { { "constraint", a.constraints }, { "trigger", a.triggers }, { "policy", a.policies },
+                           { "default", a.columns }, { "generated", a.columns } } do
+      for name in pairs(set[2]) do
+        if rc[set[1] .. ":" .. p .. name] or self.regenerate[tkey .. "\0" .. name] then ok = false break end
+      end
+      if not ok then break end
+    end
+  end
+  self.untouched[tkey] = ok
+  return ok
+end
+
 -- Is the nested object (constraint, trigger, policy of table tkey) dropped and recreated?
 function Planner:recreated(kind, tkey, name)
   return self.recreate[kind .. ":" .. tkey .. "." .. name] or false
@@ -607,7 +643,7 @@ function Planner:drop_dependents()
   -- policies and triggers
   for _, tkey in ipairs(select(2, sorted(from.tables))) do
     local t, w = from.tables[tkey], to.tables[tkey]
-    if not self.dropped_tables[tkey] and not self.replaced_tables[tkey] then
+    if not self.dropped_tables[tkey] and not self.replaced_tables[tkey] and not self:table_untouched(tkey) then
       for _, p in ipairs(sorted(t.policies)) do
         local wp = w.policies[p.name]
         if not wp or policy_changed(p, wp) or self:recreated("policy", tkey, p.name) then
@@ -623,7 +659,7 @@ function Planner:drop_dependents()
       local o, w = from[kind][okey], to[kind][okey]
       local gone = kind == "tables" and (self.dropped_tables[okey] or self.replaced_tables[okey])
         or kind == "views" and (not w or self.replaced_views[okey])
-      if not gone then
+      if not gone and not (kind == "tables" and self:table_untouched(okey)) then
         for _, tr in ipairs(sorted(o.triggers)) do
           local wt = w.triggers[tr.name]
           if not wt or wt.def ~= tr.def or self:recreated("trigger", okey, tr.name) then
@@ -660,7 +696,7 @@ function Planner:drop_dependents()
   for _, tkey in ipairs(select(2, sorted(from.tables))) do
     local t, w = from.tables[tkey], to.tables[tkey]
     local gone = self.dropped_tables[tkey] or self.replaced_tables[tkey]
-    for _, c in ipairs(sorted(t.constraints)) do
+    for _, c in ipairs(self:table_untouched(tkey) and {} or sorted(t.constraints)) do
       local wc = not gone and w.constraints[c.name]
       local change = not wc or wc.def ~= c.def or self:recreated("constraint", tkey, c.name)
       if gone then
@@ -684,7 +720,7 @@ function Planner:drop_dependents()
   -- column defaults that use something replaced: dropped here, set again when the table is altered
   for tkey, t in pairs(from.tables) do
     local w = to.tables[tkey]
-    if w and not self.replaced_tables[tkey] then
+    if w and not self.replaced_tables[tkey] and not self:table_untouched(tkey) then
       for name, c in pairs(t.columns) do
         local moved = self.moved[tkey] and self.moved[tkey][name]
         if c.default and self.recreate["default:" .. tkey .. "." .. name] and (w.columns[name] or moved) then
@@ -1286,6 +1322,7 @@ function Planner:create_tables()
   for _, tk in ipairs(topo(tkeys, edges)) do
     local key = tk:sub(7)
     local t, cur = to.tables[key], from.tables[key]
+    if cur and self:table_untouched(key) then goto next_table end
     if not cur or self.replaced_tables[key] then
       self:create_table(key, t)
       cur = nil
@@ -1328,6 +1365,7 @@ function Planner:create_tables()
       self:comment("POLICY " .. ident(p.name) .. " ON", qn(t), not fresh and old.comment or nil, p.comment,
         ("policy %s on %s"):format(p.name, key))
     end
+    ::next_table::
   end
   for _, v in ipairs(self.validate) do
     self:add("fk", ("ALTER TABLE %s VALIDATE CONSTRAINT %s"):format(qn(v.t), ident(v.c.name)),
@@ -1721,7 +1759,7 @@ function M.plan(from, to, opts)
     from = from, to = to, stmts = {}, notes = {}, validate = {}, inline = {},
     policies_to_create = {}, triggers_to_create = {}, constraints_to_create = {}, indexes_to_create = {},
     retype = {}, dropped_early = {}, default_dropped = {}, old_enums = {},
-    event_triggers_to_create = {}, early_functions = {}, opts = opts, from_enums = {},
+    event_triggers_to_create = {}, early_functions = {}, opts = opts, from_enums = {}, untouched = {},
   }, Planner)
   for _, t in pairs(from.types) do
     if t.kind == "enum" then self.from_enums[qn(t)] = true end
@@ -1758,7 +1796,9 @@ function M.plan(from, to, opts)
       s._enum_use = nil
     end
   end
-  local plan = { statements = {}, txmode_none = false, notes = self.notes }
+  -- _recreate: the dependency keys dropped and created again around the changes (for
+  -- dbhost.schema.subset, which verifies a plan on the part of the schema it is about)
+  local plan = { statements = {}, txmode_none = false, notes = self.notes, _recreate = self.recreate }
   for i, s in ipairs(self.stmts) do
     s._phase, s._n = nil, nil
     s.destructive = s.destructive or false

@@ -123,6 +123,30 @@ function M.load_text(name, text, opts)
   return load_scripts({ { name = name, text = text } }, opts or {}, { kind = "text", name = name })
 end
 
+--- source.load_pair(src_a, opts_a, src_b, opts_b) -> model_a, info_a, model_b, info_b
+-- Both sources at once (their inspections overlap); on failure of either: nil, message
+-- (what the other opened with opts.keep is closed).
+function M.load_pair(src_a, opts_a, src_b, opts_b)
+  local r = inspect.inspect_many {
+    function() return M.load(src_a, opts_a) end,
+    function() return M.load(src_b, opts_b) end,
+  }
+  local function close(info)
+    if type(info) == "table" and info.conn then info.conn:close() info.dev:close() end
+  end
+  for i = 1, 2 do
+    if not r[i][1] then
+      close(r[3 - i][3])
+      error(r[i][2], 0)
+    end
+    if not r[i][2] then
+      close(r[3 - i][3])
+      return nil, r[i][3]
+    end
+  end
+  return r[1][2], r[1][3], r[2][2], r[2][3]
+end
+
 --- source.load(src, opts) -> model, info | nil, message
 -- info = { kind = "database"|"file"|"dir", files = {...}, dev =, conn = (opts.keep) }
 function M.load(src, opts)
