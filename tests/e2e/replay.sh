@@ -9,6 +9,7 @@ scratch
 chmod 755 "$SCRATCH"
 cd "$SCRATCH"
 export DBHOST_RUNTIME_DIR="$SCRATCH/runtime"
+export DBHOST_CACHE_DIR="$SCRATCH/cache"   # the replay cache of this test only
 dev="local://postgres"
 
 # --- txmode: an enum value added and used in one transactional file fails (55P04) ...
@@ -55,6 +56,29 @@ expect_rc 0; expect_out "_born.sql (1 statement)"
 run "$DBHOST" check-migrations --env local
 expect_rc 0; expect_out "all checks passed"
 
+# --- the replay cache: an unchanged directory is not replayed again (the model of the
+# same files on the same dev database is kept); a changed file is replayed
+run "$DBHOST" check-migrations --env local
+expect_rc 0; expect_out "(replayed before: the same files on the same dev database)"
+ls "$DBHOST_CACHE_DIR"/models/replay-*.json >/dev/null || fail "no replay model in the cache"
+pass
+printf "CREATE TABLE public.t (id integer, n text, born date, x int);\n" > schema.sql
+last=$(ls migrations | grep _born.sql)
+printf "ALTER TABLE public.t ADD COLUMN x int;\n" >> "migrations/$last"
+"$DBHOST" migrate hash >/dev/null
+run "$DBHOST" check-migrations --env local
+expect_rc 0; expect_out "all checks passed"
+[[ "$out" != *"replayed before"* ]] || fail "a changed directory came from the cache: $out"
+pass
+# a changed file that breaks the replay is found although the old directory was cached
+printf "ALTER TABLE public.t ADD COLUMN x nosuchtype;\n" > "migrations/$last.tmp"
+sed -i '$d' "migrations/$last"; cat "migrations/$last.tmp" >> "migrations/$last"; rm "migrations/$last.tmp"
+"$DBHOST" migrate hash >/dev/null
+run "$DBHOST" check-migrations --env local
+expect_rc 1; expect_out 'type "nosuchtype" does not exist'
+sed -i 's/x nosuchtype/x int/' "migrations/$last"
+"$DBHOST" migrate hash >/dev/null
+
 # --- the concurrent-index policy: the index goes to its own txmode-none file after the
 # transactional one, and both replay (CREATE INDEX CONCURRENTLY runs only outside a transaction)
 cat >> atlas.hcl <<'HCL'
@@ -65,7 +89,7 @@ diff {
   }
 }
 HCL
-printf "CREATE TABLE public.t (id integer, n text, born date, note text);\nCREATE INDEX t_born ON public.t (born);\n" > schema.sql
+printf "CREATE TABLE public.t (id integer, n text, born date, x int, note text);\nCREATE INDEX t_born ON public.t (born);\n" > schema.sql
 run "$DBHOST" create-migrations --env local note
 expect_rc 0
 expect_out "_note.sql (1 statement)"; expect_out "_note_concurrently.sql (1 statement, outside a transaction"

@@ -10,8 +10,17 @@
 -- `-- atlas:txmode none` files statement by statement, starting from the last
 -- checkpoint file, with the revisions table in its own schema (never part of the
 -- inspected schema). So a wrong txmode split or a broken checkpoint fails here first.
+--
+-- The replay cache: what a replay produces depends only on the files (the atlas.sum total
+-- covers every name and byte), the dev database and the inspector, so the inspected model
+-- of a replayed directory is kept under the cache directory (DBHOST_CACHE_DIR, else
+-- $XDG_CACHE_HOME/dbhost) keyed by the sha256 of those, and so is a desired schema's
+-- model, keyed by its content. An unchanged project is then checked without replaying
+-- anything (replay.cached_model). DBHOST_NO_CACHE=1 turns it off.
 local executor = require "dbhost.migrate.executor"
 local revisions = require "dbhost.migrate.revisions"
+local hash = require "dbhost.hash"
+local fs = require "dbhost.fs"
 
 local M = {}
 
@@ -34,6 +43,61 @@ function M.run(conn, dir, opts)
     return nil, text, type(err) == "table" and err.sqlstate or "EREPLAY", result.failure
   end
   return result
+end
+
+-- Bump when what is stored changes shape.
+local CACHE_FORMAT = "models-v1"
+
+local fingerprint
+
+-- What the stored models depend on in dbhost itself: the inspector's queries and code.
+local function engine_fingerprint()
+  if fingerprint then return fingerprint end
+  local inspect = require "dbhost.schema.inspect"
+  local parts = {}
+  local keys = {}
+  for k in pairs(inspect.queries) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. tostring(inspect.queries[k]) end
+  local src = debug.getinfo(inspect.inspect, "S").source
+  if src:sub(1, 1) == "@" then parts[#parts + 1] = fs.read(src:sub(2)) or src end
+  parts[#parts + 1] = src
+  fingerprint = hash.hex(hash.sha256(table.concat(parts, "\0")))
+  return fingerprint
+end
+
+local function cache_path(kind, parts)
+  local key = { CACHE_FORMAT, engine_fingerprint(), kind }
+  for _, p in ipairs(parts) do key[#key + 1] = tostring(p) end
+  local digest = hash.hex(hash.sha256(table.concat(key, "\0")))
+  return ("%s/models/%s-%s.json"):format(require("dbhost.server").cache_dir(), kind, digest:sub(1, 32))
+end
+
+--- replay.cached_model(kind, parts, build) -> model, info | nil, message, code
+-- The model stored for (kind, parts), else build() -> model, info (stored when it succeeds).
+-- kind names what it is ("replay": a migration directory, "schema": a desired schema);
+-- parts are strings that together determine the model (the atlas.sum total or the source
+-- text, the dev URL, the schemas). info.cached = true when it came from the cache.
+function M.cached_model(kind, parts, build)
+  local off = os.getenv("DBHOST_NO_CACHE")
+  if off and off ~= "" and off ~= "0" then return build() end
+  local cjson = require "cjson"
+  local path = cache_path(kind, parts)
+  local text = fs.read(path)
+  if text then
+    local ok, m = pcall(cjson.decode, text)
+    if ok and type(m) == "table" and type(m.tables) == "table" then
+      return m, { cached = true, kind = kind }
+    end
+  end
+  local m, info, code = build()
+  if not m then return nil, info, code end
+  local ok, encoded = pcall(cjson.encode, m)
+  if ok then
+    fs.mkdir(path:match("^(.*)/"), tonumber("700", 8))
+    fs.write(path, encoded)   -- a cache: failing to store is not an error
+  end
+  return m, info
 end
 
 return M

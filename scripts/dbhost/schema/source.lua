@@ -28,6 +28,8 @@ local replay = require "dbhost.migrate.replay"
 
 local M = {}
 
+local cache_parts
+
 M.DEFAULT_DEV_URL = "local://postgres"
 
 local function message(err)
@@ -86,6 +88,13 @@ local function open_dev(opts)
   return dev, conn
 end
 
+-- What besides the content decides a loaded model: the dev database and the schemas asked for.
+cache_parts = function(opts, parts)
+  local out = { opts.dev_url or M.DEFAULT_DEV_URL, table.concat(opts.schemas or {}, ",") }
+  for _, p in ipairs(parts) do out[#out + 1] = p end
+  return out
+end
+
 -- Run a list of { name, text } scripts (or, with scripts.dir, replay that migration
 -- directory) on a fresh dev database and inspect it.
 local function load_scripts(scripts, opts, info)
@@ -120,7 +129,10 @@ end
 -- SQL text from elsewhere (an ORM's schema printer), run on a throwaway dev
 -- database and inspected; errors name `name`, line and column.
 function M.load_text(name, text, opts)
-  return load_scripts({ { name = name, text = text } }, opts or {}, { kind = "text", name = name })
+  opts = opts or {}
+  local function build() return load_scripts({ { name = name, text = text } }, opts, { kind = "text", name = name }) end
+  if opts.keep then return build() end
+  return replay.cached_model("schema", cache_parts(opts, { name, text }), build)
 end
 
 --- source.load_pair(src_a, opts_a, src_b, opts_b) -> model_a, info_a, model_b, info_b
@@ -165,19 +177,25 @@ function M.load(src, opts)
   if path then
     local files, err = sql_files(path)
     if not files then return nil, err end
-    local scripts = {}
+    local scripts, parts = {}, {}
     for i, f in ipairs(files) do
       local text, rerr = fs.read(f)
       if not text then return nil, ("reading %s: %s"):format(f, tostring(rerr)) end
       scripts[i] = { name = f, text = text }
+      parts[#parts + 1] = f
+      parts[#parts + 1] = text
     end
-    return load_scripts(scripts, opts, { kind = "file", files = files })
+    local function build() return load_scripts(scripts, opts, { kind = "file", files = files }) end
+    if opts.keep then return build() end
+    return replay.cached_model("schema", cache_parts(opts, parts), build)
   end
   path = src:match("^dir://(.*)$")
   if path then
     local d, err = migrate_dir.open(path)
     if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)) end
-    return load_scripts({ dir = d }, opts, { kind = "dir", files = d.files })
+    local function build() return load_scripts({ dir = d }, opts, { kind = "dir", files = d.files }) end
+    if opts.keep then return build() end
+    return replay.cached_model("replay", cache_parts(opts, { d.total }), build)
   end
   return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(src)
 end
