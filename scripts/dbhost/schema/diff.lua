@@ -50,7 +50,7 @@ local model = require "dbhost.schema.model"
 local M = {}
 
 local ident, qname, literal = model.ident, model.qname, model.literal
-local needs_using
+local needs_using, nested_owner
 local sorted = model.sorted
 
 -- Phases: statements are emitted in phase order, then in the order added.
@@ -766,6 +766,22 @@ function Planner:concurrently(op, i, w)
   return true
 end
 
+local NESTED_KINDS = { default = true, generated = true, constraint = true, trigger = true }
+
+-- The "table:..." key of the table a default, constraint or trigger key of model m is
+-- part of ("constraint:schema.table.name"), nil for other keys.
+nested_owner = function(m, key)
+  local kind, rest = key:match("^(%a+):(.*)$")
+  if not NESTED_KINDS[kind] then return nil end
+  local i = 0
+  while true do
+    i = rest:find(".", i + 1, true)
+    if not i then return nil end
+    local tkey = rest:sub(1, i - 1)
+    if m.tables[tkey] then return "table:" .. tkey end
+  end
+end
+
 -- Step 2: drop replaced functions and removed (or replaced) tables.
 function Planner:drop_functions_and_tables()
   local from, to = self.from, self.to
@@ -797,18 +813,15 @@ function Planner:drop_functions_and_tables()
   for _, key in ipairs(select(2, sorted(from.functions))) do
     if not to.functions[key] then tkeys[#tkeys + 1] = "function:" .. key end
   end
-  local owner_of = {}
-  for tkey, t in pairs(from.tables) do
-    for name in pairs(t.columns) do
-      owner_of["default:" .. tkey .. "." .. name] = "table:" .. tkey
-      owner_of["generated:" .. tkey .. "." .. name] = "table:" .. tkey
-    end
-    for name in pairs(t.constraints) do owner_of["constraint:" .. tkey .. "." .. name] = "table:" .. tkey end
-    for name in pairs(t.triggers) do owner_of["trigger:" .. tkey .. "." .. name] = "table:" .. tkey end
-  end
+  -- only dependencies on what is dropped here order the drops; a dependent default,
+  -- constraint or trigger stands for its table
+  local dropping = {}
+  for _, k in ipairs(tkeys) do dropping[k] = true end
   for _, d in ipairs(from.deps or {}) do
-    local a = owner_of[d.from] or d.from
-    if a ~= d.to then edges[#edges + 1] = { from = d.to, to = a } end
+    if dropping[d.to] then
+      local a = nested_owner(from, d.from) or d.from
+      if a ~= d.to then edges[#edges + 1] = { from = d.to, to = a } end
+    end
   end
   -- dependents first (each edge says: drop `to` before `from`)
   for _, k in ipairs(topo(tkeys, edges)) do
@@ -1796,9 +1809,11 @@ function M.plan(from, to, opts)
       s._enum_use = nil
     end
   end
-  -- _recreate: the dependency keys dropped and created again around the changes (for
-  -- dbhost.schema.subset, which verifies a plan on the part of the schema it is about)
-  local plan = { statements = {}, txmode_none = false, notes = self.notes, _recreate = self.recreate }
+  -- _recreate: the dependency keys dropped and created again around the changes, and
+  -- _untouched: the tables found equal and untouched (for dbhost.schema.subset, which
+  -- verifies a plan on the part of the schema it is about)
+  local plan = { statements = {}, txmode_none = false, notes = self.notes, _recreate = self.recreate,
+                 _untouched = self.untouched }
   for i, s in ipairs(self.stmts) do
     s._phase, s._n = nil, nil
     s.destructive = s.destructive or false

@@ -105,9 +105,12 @@ function M.of(plan, from, to)
   local nfull, total = 0, 0
   for _, kind in ipairs(model.KINDS) do
     local a, b = from[kind] or {}, to[kind] or {}
+    -- the planner already compared the tables (plan._untouched: true = the same, untouched)
+    local known = kind == "tables" and plan._untouched or {}
     for key, o in pairs(a) do
       total = total + 1
-      if not same(o, b[key]) then full[kind .. "\0" .. key] = true; nfull = nfull + 1 end
+      local k = known[key]
+      if k == false or (k == nil and not same(o, b[key])) then full[kind .. "\0" .. key] = true; nfull = nfull + 1 end
     end
     for key in pairs(b) do
       if a[key] == nil then full[kind .. "\0" .. key] = true; nfull = nfull + 1 end
