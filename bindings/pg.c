@@ -1216,6 +1216,18 @@ static int conn_result(lua_State *L) {
   return 1;
 }
 
+/*
+** conn:busy() -> bool: is the query sent with conn:send() still running (its result has
+** not all arrived)? Never waits: reads what the server has sent so far. False when no
+** query was sent, or when the connection broke (conn:result() then says why).
+*/
+static int conn_busy(lua_State *L) {
+  pg_conn *c = check_conn(L);
+  int busy = c->sent && PQconsumeInput(c->pg) && PQisBusy(c->pg);
+  lua_pushboolean(L, busy);
+  return 1;
+}
+
 /* conn:exec_all(sql) -> { res, ... } | nil, err, sqlstate */
 static int conn_exec_all(lua_State *L) {
   pg_conn *c = check_conn(L);
@@ -1358,6 +1370,7 @@ static const luaL_Reg conn_methods[] = {
   {"exec_all", conn_exec_all},
   {"send", conn_send},
   {"result", conn_result},
+  {"busy", conn_busy},
   {"query", conn_query},
   {"set_timeout", conn_set_timeout},
   {"notices", conn_notices},
