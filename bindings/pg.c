@@ -16,6 +16,9 @@
 **   conn:exec_all(sql)           -> { res, ... } | nil, err, sqlstate
 **                                   (err.statement_index: which statement failed)
 **   conn:query(sql [, p1, ...])  -> rows | nil, err, sqlstate      (res.rows)
+**   conn:send(sql [, p1, ...])   -> true | nil, err, sqlstate   (returns at once)
+**   conn:result()                -> res | nil, err, sqlstate    (waits for what send sent)
+**   conn:busy()                  -> bool: the sent query still runs (never waits)
 **       Without parameters sql may hold several statements (exec returns the last
 **       result); with parameters (nil = NULL, numbers and booleans as text) it is one
 **       statement. res = { rows = { {col = "text" | nil, ...}, ... }, [i] = row i,

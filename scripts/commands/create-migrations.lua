@@ -54,12 +54,19 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
       errors.failed("%s", serr.summary)
     end
     local src = desired.sources(ws, opts)
-    local current = desired.replay(ws, opts)
-    local want = desired.load(src, ws, opts)
+    -- the replayed dev database stays open (unless the replay came from the cache) so that
+    -- the self-check below replays only the new files on it
+    local current, cinfo = desired.replay(ws, opts, "on_miss")
+    local function close_dev()
+      if cinfo and cinfo.conn then cinfo.conn:close() cinfo.dev:close() cinfo.conn = nil end
+    end
+    local okw, want = pcall(desired.load, src, ws, opts)
+    if not okw then close_dev() error(want, 0) end
     local policy = ws.config.diff or {}
     local plan, perr = diff.plan(current, want, { concurrent_index = policy.concurrent_index })
-    if not plan then errors.failed("%s", tostring(perr)) end
+    if not plan then close_dev() errors.failed("%s", tostring(perr)) end
     if #plan.statements == 0 then
+      close_dev()
       io.stdout:write("The migration directory is synced with the desired state, no changes to be made\n")
       return 0
     end
@@ -103,6 +110,7 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
     local old_template = ws.template and fs.read(ws.template)
 
     local function restore()
+      close_dev()
       for _, f in ipairs(files) do fs.remove(f.path) end
       if old_sum then fs.write(sum_path, old_sum) else fs.remove(sum_path) end
       if old_template then fs.write(ws.template, old_template) end
@@ -128,7 +136,13 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
     end
 
     -- the new directory must now replay to the desired schema
-    local okv, replayed = pcall(desired.replay, ws, opts)
+    local okv, replayed
+    if cinfo and cinfo.conn then
+      okv, replayed = pcall(desired.replay_more, ws, opts, cinfo)
+    else
+      okv, replayed = pcall(desired.replay, ws, opts)
+    end
+    close_dev()
     local same, differences
     if okv then same, differences = model.compare(replayed, want) end
     if not okv or not same then

@@ -135,6 +135,25 @@ function M.load_text(name, text, opts)
   return replay.cached_model("schema", cache_parts(opts, { name, text }), build)
 end
 
+--- source.replay_more(info, path, opts) -> model, info | nil, message
+-- info is what load("dir://...", { keep = ... }) kept open: the files of the migration
+-- directory at path that are not applied there yet (those added since) are replayed on it
+-- (the executor runs the pending files only), and it is inspected again; the model is
+-- stored in the replay cache under the directory's new total.
+function M.replay_more(info, path, opts)
+  opts = opts or {}
+  local d, err = migrate_dir.open(path)
+  if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)) end
+  local ok, rerr = replay.run(info.conn, d)
+  if not ok then return nil, rerr end
+  local schemas = opts.schemas or (info.dev.schema and { info.dev.schema }) or nil
+  return replay.cached_model("replay", cache_parts(opts, { d.total }), function()
+    local m, ierr = inspect.inspect(info.conn, { schemas = schemas })
+    if not m then return nil, "inspecting the dev database: " .. message(ierr) end
+    return m, { kind = "dir", files = d.files }
+  end)
+end
+
 --- source.load_pair(src_a, opts_a, src_b, opts_b) -> model_a, info_a, model_b, info_b
 -- Both sources at once (their inspections overlap); on failure of either: nil, message
 -- (what the other opened with opts.keep is closed).
@@ -194,7 +213,8 @@ function M.load(src, opts)
     local d, err = migrate_dir.open(path)
     if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)) end
     local function build() return load_scripts({ dir = d }, opts, { kind = "dir", files = d.files }) end
-    if opts.keep then return build() end
+    if opts.keep == true then return build() end
+    -- keep = "on_miss": from the cache when it has it, else replayed and kept open
     return replay.cached_model("replay", cache_parts(opts, { d.total }), build)
   end
   return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(src)
