@@ -1141,14 +1141,8 @@ static const char *check_sql(lua_State *L, int i) {
   return sql;
 }
 
-/* Run the statement for exec and query: 0 with the last result pushed, or 3. */
-static int exec_last(lua_State *L) {
-  pg_conn *c = check_conn(L);
-  const char *sql = check_sql(L, 2);
-  int top = lua_gettop(L);
-  int rc = run_sql(L, c, sql, top > 2 ? 3 : 0, top);
-  if (rc != 0)
-    return rc;
+/* Free every result of the list on top of the stack but the last, and push that one. */
+static void push_last_result(lua_State *L) {
   int t = lua_gettop(L);
   lua_Integer n = luaL_len(L, t);
   for (lua_Integer i = 1; i < n; i++) { /* only the last result is returned */
@@ -1157,6 +1151,17 @@ static int exec_last(lua_State *L) {
     lua_pop(L, 1);
   }
   push_box_result(L, t, n);
+}
+
+/* Run the statement for exec and query: 0 with the last result pushed, or 3. */
+static int exec_last(lua_State *L) {
+  pg_conn *c = check_conn(L);
+  const char *sql = check_sql(L, 2);
+  int top = lua_gettop(L);
+  int rc = run_sql(L, c, sql, top > 2 ? 3 : 0, top);
+  if (rc != 0)
+    return rc;
+  push_last_result(L);
   return 0;
 }
 
@@ -1208,14 +1213,7 @@ static int conn_result(lua_State *L) {
   int rc = await_sql(L, c);
   if (rc != 0)
     return rc;
-  int t = lua_gettop(L);
-  lua_Integer n = luaL_len(L, t);
-  for (lua_Integer i = 1; i < n; i++) { /* only the last result is returned */
-    lua_rawgeti(L, t, i);
-    box_free(lua_touserdata(L, -1));
-    lua_pop(L, 1);
-  }
-  push_box_result(L, t, n);
+  push_last_result(L);
   return 1;
 }
 
