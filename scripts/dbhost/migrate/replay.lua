@@ -48,7 +48,7 @@ end
 -- Bump when what is stored changes shape.
 local CACHE_FORMAT = "models-v1"
 
-local fingerprint
+local fingerprint, prune
 
 -- What the stored models depend on in dbhost itself: the inspector's queries and code.
 local function engine_fingerprint()
@@ -79,6 +79,20 @@ local function cache_path(kind, parts)
   return ("%s/models/%s-%s.json"):format(require("dbhost.server").cache_dir(), kind, digest:sub(1, 32))
 end
 
+-- Keep the newest CACHE_KEEP models of the cache directory dir, remove the others.
+local CACHE_KEEP = 40
+prune = function(dir)
+  local names = fs.list(dir) or {}
+  if #names <= CACHE_KEEP then return end
+  local entries = {}
+  for _, n in ipairs(names) do
+    local st = fs.stat(dir .. "/" .. n)
+    if st and n:match("%.json$") then entries[#entries + 1] = { name = n, mtime = st.mtime } end
+  end
+  table.sort(entries, function(a, b) return a.mtime > b.mtime end)
+  for i = CACHE_KEEP + 1, #entries do fs.remove(dir .. "/" .. entries[i].name) end
+end
+
 --- replay.cached_model(kind, parts, build) -> model, info | nil, message, code
 -- The model stored for (kind, parts), else build() -> model, info (stored when it succeeds).
 -- kind names what it is ("replay": a migration directory, "schema": a desired schema);
@@ -100,8 +114,10 @@ function M.cached_model(kind, parts, build)
   if not m then return nil, info, code end
   local ok, encoded = pcall(cjson.encode, m)
   if ok then
-    fs.mkdir(path:match("^(.*)/"), tonumber("700", 8))
+    local dir = path:match("^(.*)/")
+    fs.mkdir(dir, tonumber("700", 8))
     fs.write(path, encoded)   -- a cache: failing to store is not an error
+    prune(dir)
   end
   return m, info
 end
