@@ -65,7 +65,8 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
       local stmts = 0
       for _, f in ipairs(dir.files) do stmts = stmts + #assert(f:statements()) end
       step:note(("%d files, %d statements on %s%s"):format(#dir.files, stmts, dev_url,
-        info.cached and " (replayed before: the same files on the same dev database)" or ""))
+        info.cached and " (replayed before: the same files on the same dev database)"
+        or info.reused and (" (" .. info.reused .. ")") or ""))
     end)
 
     r:step("the migrations produce the desired schema", function(step)

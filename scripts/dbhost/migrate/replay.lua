@@ -45,6 +45,104 @@ function M.run(conn, dir, opts)
   return result
 end
 
+-- ------------------------------------------------------------------ templates
+
+M.TEMPLATE_PREFIX = "dbhost_rpl_"
+local KEEP_OTHER_TEMPLATES = 2
+
+-- The template name of each prefix of the directory: [k] names the state after files 1..k
+-- (a running sha256 over their names and hashes, so any edit changes every later name).
+local function prefix_names(dir)
+  local names, running = {}, "dbhost replay"
+  for k, f in ipairs(dir.files) do
+    running = hash.hex(hash.sha256(running .. "\0" .. f.name .. "\0" .. tostring(f.hash)))
+    names[k] = M.TEMPLATE_PREFIX .. running:sub(1, 20)
+  end
+  return names
+end
+
+local function ok_exec(conn, sql, ...)
+  local res, err, code = conn:exec(sql, ...)
+  if not res then return nil, type(err) == "table" and err.message or tostring(err), code end
+  return res
+end
+
+--- replay.onto_dev(dev, dir, connect) -> conn, note | nil, message, code
+-- Replay dir into the dev database of dev (from dbhost.devdb). On a server that outlives
+-- the run (dev.admin_url: a postgres:// dev URL) the replayed directory is kept as a
+-- template database, and a later replay starts from a clone of the template of the longest
+-- prefix of the directory found there (CREATE DATABASE ... TEMPLATE), so that only the
+-- files after it run. connect(url) -> conn opens the dev database (again, after cloning).
+-- note says what was reused.
+function M.onto_dev(dev, dir, connect)
+  if not dev.admin_url then
+    local conn, err = connect(dev.url)
+    if not conn then return nil, err end
+    local ok, rerr, code = M.run(conn, dir)
+    if not ok then conn:close() return nil, rerr, code end
+    return conn
+  end
+  local names = prefix_names(dir)
+  local admin, aerr = connect(dev.admin_url)
+  if not admin then return nil, aerr end
+  local function fail(...) admin:close() return nil, ... end
+  local res, err, code = ok_exec(admin, "SELECT datname FROM pg_catalog.pg_database WHERE datistemplate AND datname "
+    .. "LIKE $1 ORDER BY oid DESC", M.TEMPLATE_PREFIX .. "%")
+  if not res then return fail(err, code) end
+  local have = {}
+  for i, r in ipairs(res.rows) do have[r.datname] = i end
+  local from_k = 0
+  for k = #names, 1, -1 do
+    if have[names[k]] then from_k = k break end
+  end
+  local scratch = admin:escape_identifier(dev.dbname)
+  local note
+  if from_k > 0 then
+    -- the empty scratch database becomes a clone of the template
+    res, err, code = ok_exec(admin, "DROP DATABASE IF EXISTS " .. scratch .. " WITH (FORCE)")
+    if res then
+      res, err, code = ok_exec(admin, ("CREATE DATABASE %s TEMPLATE %s"):format(scratch,
+        admin:escape_identifier(names[from_k])))
+    end
+    if not res then return fail(err, code) end
+    note = ("%d of %d files from a template"):format(from_k, #names)
+  end
+  local conn
+  conn, err = connect(dev.url)
+  if not conn then return fail(err) end
+  local ok, rerr, rcode = M.run(conn, dir)
+  if not ok then conn:close() return fail(rerr, rcode) end
+  if #names > 0 and from_k < #names then
+    -- keep this state as the template of the whole directory (the scratch database must
+    -- have no connection while it is copied)
+    conn:close()
+    local tpl = admin:escape_identifier(names[#names])
+    res = ok_exec(admin, ("CREATE DATABASE %s TEMPLATE %s"):format(tpl, scratch))
+    if res then ok_exec(admin, "ALTER DATABASE " .. tpl .. " IS_TEMPLATE true") end
+    -- the templates of this directory's prefixes stay, and a few others (another branch)
+    local mine = {}
+    for _, n in ipairs(names) do mine[n] = true end
+    local others = 0
+    for _, r in ipairs(res and ok_exec(admin, "SELECT datname FROM pg_catalog.pg_database WHERE datname LIKE $1 "
+        .. "ORDER BY oid DESC", M.TEMPLATE_PREFIX .. "%").rows or {}) do
+      if not mine[r.datname] then
+        others = others + 1
+        if others > KEEP_OTHER_TEMPLATES then
+          local q = admin:escape_identifier(r.datname)
+          ok_exec(admin, "ALTER DATABASE " .. q .. " IS_TEMPLATE false")
+          ok_exec(admin, "DROP DATABASE IF EXISTS " .. q .. " WITH (FORCE)")
+        end
+      end
+    end
+    conn, err = connect(dev.url)
+    if not conn then return fail(err) end
+  end
+  admin:close()
+  return conn, note
+end
+
+-- ------------------------------------------------------------------ models
+
 -- Bump when what is stored changes shape.
 local CACHE_FORMAT = "models-v1"
 

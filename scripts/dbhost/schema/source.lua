@@ -106,8 +106,18 @@ local function load_scripts(scripts, opts, info)
     return nil, msg
   end
   if scripts.dir then
-    local ok, err = replay.run(conn, scripts.dir)
-    if not ok then return fail(err) end
+    conn:close()
+    local rconn, err = replay.onto_dev(dev, scripts.dir, function(url)
+      local c, cerr = pg.connect((target.split_search_path(url)), { timeout = 30 })
+      if not c then return nil, "connecting to the dev database: " .. message(cerr) end
+      c:exec("SET client_min_messages = warning")
+      return c
+    end)
+    if not rconn then
+      dev:close()
+      return nil, err
+    end
+    conn, info.reused = rconn, err
   end
   for _, s in ipairs(scripts) do
     local ok, err = M.run_sql(conn, s.text, s.name)
