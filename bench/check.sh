@@ -1,24 +1,78 @@
 #!/usr/bin/env bash
-# bench/check.sh: `make check-migrations` on the example project with a warm
-# server cache. Goal: <= 1 s wall. Prints the best and median of RUNS runs of the
-# make target and of the bare `dbhost check-migrations` it runs.
+# bench/check.sh [N]: check-migrations and create-migrations, each beside one `pg_dump -s`.
+#
+# 1. The example project (`make check-migrations`) with a warm server cache. Goal: <= 1 s.
+# 2. A generated project of N tables (default 2000; bench/lib/diff_gen.lua: five schemas,
+#    FKs, CHECK/UNIQUE, partial/expression/GIN indexes, enums, views, functions, triggers,
+#    comments) whose migration directory is that schema as one initial migration and whose
+#    schema.sql is the same schema: the first check-migrations replays it (one transaction
+#    over N tables: the throwaway server's lock table must hold it), then check-migrations
+#    and create-migrations run again on the unchanged project (the replay cache). Floor:
+#    `pg_dump -s` of a database holding that schema, in the same run. Goal: <= 2x the floor.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 runs=${RUNS:-5}
+n=${1:-2000}
 make -s build >/dev/null
+dbhost=$root/build/dbhost
 build/dbhost check-migrations >/dev/null   # warms the server cache if it is cold
 
+now() { date +%s.%N; }
 time_runs() {
   local times=()
   for _ in $(seq "$runs"); do
     local t0 t1
-    t0=$(date +%s.%N)
+    t0=$(now)
     "$@" >/dev/null
-    t1=$(date +%s.%N)
+    t1=$(now)
     times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')")
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{printf "best %.3f s, median %.3f s", a[1], a[int((NR+1)/2)]}'
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{printf "%.3f %.3f", a[1], a[int((NR+1)/2)]}'
 }
-printf 'make check-migrations (warm):     %s (goal <= 1 s)\n' "$(time_runs make -s check-migrations)"
-printf 'dbhost check-migrations (warm):   %s\n' "$(time_runs build/dbhost check-migrations)"
+show() { read -r b m <<<"$2"; printf '%-40s best %.3f s, median %.3f s%s\n' "$1" "$b" "$m" "${3:-}"; }
+
+show "make check-migrations (warm):" "$(time_runs make -s check-migrations)" " (goal <= 1 s)"
+show "dbhost check-migrations (warm):" "$(time_runs build/dbhost check-migrations)"
+
+# --- the generated project
+work=$(mktemp -d "${TMPDIR:-/tmp}/dbhost-bench-check.XXXXXX")
+sock=$(mktemp -d "${TMPDIR:-/tmp}/dbhost-bench-sock.XXXXXX")
+chmod 755 "$work" "$sock"
+cleanup() { bash "$root/tests/lib/pgserver.sh" stop "$work/data" "$sock" >/dev/null 2>&1 || true; rm -rf "$work" "$sock"; }
+trap cleanup EXIT
+export DBHOST_CACHE_DIR="$work/cache" DBHOST_RUNTIME_DIR="$work/runtime"
+mkdir -p "$work/proj/migrations" "$DBHOST_RUNTIME_DIR"
+"$dbhost" lua "$root/bench/lib/diff_gen.lua" "$n" base > "$work/schema.sql"
+# the migration: the same SQL in the executor's one transaction per file (no BEGIN/COMMIT)
+grep -v -e '^BEGIN;$' -e '^COMMIT;$' "$work/schema.sql" > "$work/proj/migrations/20260101000000_init.sql"
+cp "$work/schema.sql" "$work/proj/schema.sql"
+cat > "$work/proj/atlas.hcl" <<'HCL'
+env "local" {
+  src = "file://schema.sql"
+  dev = "local://postgres"
+  migration {
+    dir = "file://migrations"
+  }
+}
+HCL
+(cd "$work/proj" && "$dbhost" migrate hash >/dev/null)
+
+bash "$root/tests/lib/pgserver.sh" start "$work/data" "$sock" >/dev/null
+db="postgresql:///postgres?host=$sock&user=postgres"
+psql "$db" -qAtX -v ON_ERROR_STOP=1 -f "$work/schema.sql" >/dev/null
+read -r floor _ <<<"$(time_runs pg_dump --schema-only --dbname "$db")"
+printf 'N=%s tables: pg_dump -s (floor)             %.3f s\n' "$n" "$floor"
+
+cd "$work/proj"
+t0=$(now)
+"$dbhost" check-migrations --env local > "$work/first.out" || { cat "$work/first.out"; exit 1; }
+t1=$(now)
+printf '%-40s %.3f s (replays the directory and loads schema.sql)\n' "check-migrations, first run:" \
+  "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')"
+ratio() { awk -v x="$1" -v y="$floor" 'BEGIN{printf " = %.2fx the floor (goal <= 2x): %s", x/y, (x <= 2*y) ? "met" : "NOT met"}'; }
+r=$(time_runs "$dbhost" check-migrations --env local); read -r b _ <<<"$r"
+show "check-migrations, unchanged:" "$r" "$(ratio "$b")"
+r=$(time_runs "$dbhost" create-migrations --env local nothing); read -r b _ <<<"$r"
+show "create-migrations, unchanged:" "$r" "$(ratio "$b")"
+[[ $(ls migrations | wc -l) = 2 ]] || { echo "create-migrations wrote a migration for an unchanged project" >&2; exit 1; }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # bench/diff.sh [N ...]: time `dbhost schema diff` between a generated schema of N tables
-# (indexes, foreign keys, views, functions; bench/lib/diff_gen.lua) and a modified copy.
+# (five schemas, FKs, CHECK/UNIQUE, partial/expression/GIN indexes, enums, views, plpgsql
+# functions, triggers, comments; bench/lib/diff_gen.lua) and a copy with ~2% changed.
 #
-# For each N (default: 2000 10000) prints the command's wall time (inspect of both
-# databases + plan + render, --skip-verify) and the library split (bench/lib/diff_time.lua).
-# Goals: 2,000 tables <= 2 s; 10,000 tables <= 6x the 2,000 figure. When the npm package
+# For each N (default: 2000) prints, beside one `pg_dump -s` of the same database in the
+# same run (the floor): the verified `schema diff` (goal <= 1x the floor), the command with
+# --skip-verify, and the library split (bench/lib/diff_time.lua).
+# Older goals: 2,000 tables --skip-verify <= 2 s; 10,000 tables <= 6x the 2,000 figure. When the npm package
 # @pgkit/migra is installed in the cache directory (DBHOST_BENCH_NPM, installed there
 # when BENCH_INSTALL_MIGRA=1), it is timed on the same databases (goal: dbhost >= 10x faster).
 set -euo pipefail
@@ -15,7 +17,7 @@ build=${BUILD:-build}
 dbhost=$build/dbhost
 runs=${RUNS:-3}
 sizes=("$@")
-[[ ${#sizes[@]} -gt 0 ]] || sizes=(2000 10000)
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(2000)
 [[ -x $dbhost ]] || { echo "bench/diff.sh: build first (make build)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dbhost-bench-diff.XXXXXX")
@@ -54,12 +56,19 @@ for n in "${sizes[@]}"; do
   psql "$(url_of "bench_a_$n")" -qAtX -v ON_ERROR_STOP=1 -f "$work/a.sql" >/dev/null
   psql "$(url_of "bench_b_$n")" -qAtX -v ON_ERROR_STOP=1 -f "$work/b.sql" >/dev/null
   a=$(url_of "bench_a_$n"); b=$(url_of "bench_b_$n")
+  floor=$(best pg_dump --schema-only --dbname "$a")
+  "$dbhost" schema diff --from "$a" --to "$b" >/dev/null 2>"$work/verify.err" ||
+    { echo "schema diff (verified) failed:" >&2; cat "$work/verify.err" >&2; exit 1; }
+  tv=$(best "$dbhost" schema diff --from "$a" --to "$b")
   t=$(best "$dbhost" schema diff --skip-verify --from "$a" --to "$b")
   split=$("$dbhost" lua "$root/bench/lib/diff_time.lua" "$a" "$b")
   result[$n]=$t
   read -r ti tp nst nbytes <<<"$split"
-  printf 'N=%-6s dbhost schema diff %.3f s   (inspect both %.3f s, plan+render %.3f s, %d statements)\n' \
-    "$n" "$t" "$ti" "$tp" "$nst"
+  printf 'N=%-6s pg_dump -s (floor)         %.3f s\n' "$n" "$floor"
+  printf '         dbhost schema diff         %.3f s   %.2fx the floor (goal <= 1x): %s\n' "$tv" \
+    "$(awk -v x="$tv" -v y="$floor" 'BEGIN{print x/y}')" "$(awk -v x="$tv" -v y="$floor" 'BEGIN{print (x <= y) ? "met" : "NOT met"}')"
+  printf '         ... --skip-verify          %.3f s   %.2fx the floor (inspect both %.3f s, plan+render %.3f s, %d statements)\n' \
+    "$t" "$(awk -v x="$t" -v y="$floor" 'BEGIN{print x/y}')" "$ti" "$tp" "$nst"
   if [[ -n $migra ]]; then
     tm=$(best "$migra" "$a" "$b" --unsafe)
     printf '         migra              %.3f s   dbhost is %.1fx faster (goal >= 10x)\n' "$tm" \

@@ -21,6 +21,9 @@
 **   conn:exec_all(sql)           -> { res, ... } | nil, err, sqlstate
 **                                   (err.statement_index: which statement failed)
 **   conn:query(sql [, p1, ...])  -> rows | nil, err, sqlstate      (res.rows)
+**   conn:send(sql [, p1, ...])   -> true | nil, err, sqlstate   (returns at once)
+**   conn:result()                -> res | nil, err, sqlstate    (waits for what send sent)
+**   conn:busy()                  -> bool: the sent query still runs (never waits)
 **       Without parameters sql may hold several statements (exec returns the last
 **       result); with parameters (nil = NULL, numbers and booleans as text) it is one
 **       statement. res = { rows = { {col = "text" | nil, ...}, ... }, [i] = row i,
@@ -72,6 +75,7 @@ typedef struct pg_conn {
   PGconn *pg;
   double timeout;   /* statement timeout in seconds, 0 = none */
   int busy;         /* a query was sent and its results not all read */
+  int sent;         /* conn:send() sent a query whose results conn:result() has not read */
   dbh_buf notices;  /* NUL-terminated messages from the notice receiver */
 } pg_conn;
 
@@ -959,8 +963,23 @@ static const char *param_text(lua_State *L, int i) {
 ** and returns 0; otherwise pushes nil, err, sqlstate and returns 3. Raises on
 ** Ctrl-C after canceling and draining.
 */
+static int send_sql(lua_State *L, pg_conn *c, const char *sql, int first, int last);
+static int await_sql(lua_State *L, pg_conn *c);
+
 static int run_sql(lua_State *L, pg_conn *c, const char *sql, int first, int last) {
+  if (c->sent)
+    return luaL_error(L, "a query sent with conn:send() is still waiting: call conn:result() first");
   drain_leftovers(L, c);
+  if (!send_sql(L, c, sql, first, last))
+    return fail_with_conn_error(L, c->pg);
+  return await_sql(L, c);
+}
+
+/*
+** Send sql with the parameters at stack slots first..last (first = 0: none).
+** Returns libpq's verdict (0: not sent, the connection's error says why).
+*/
+static int send_sql(lua_State *L, pg_conn *c, const char *sql, int first, int last) {
   /* Parameters go through the extended protocol (one statement only); without
   ** them the simple protocol runs the whole string, several statements included. */
   int sent;
@@ -976,8 +995,14 @@ static int run_sql(lua_State *L, pg_conn *c, const char *sql, int first, int las
   } else {
     sent = PQsendQuery(c->pg, sql);
   }
-  if (!sent)
-    return fail_with_conn_error(L, c->pg);
+  return sent;
+}
+
+/*
+** Wait for the results of the query just sent (see run_sql for what is left on
+** the stack and returned).
+*/
+static int await_sql(lua_State *L, pg_conn *c) {
   /* busy stays set if collecting raises (out of memory): the next call drains */
   c->busy = 1;
   lua_newtable(L);
@@ -1117,14 +1142,8 @@ static const char *check_sql(lua_State *L, int i) {
   return sql;
 }
 
-/* Run the statement for exec and query: 0 with the last result pushed, or 3. */
-static int exec_last(lua_State *L) {
-  pg_conn *c = check_conn(L);
-  const char *sql = check_sql(L, 2);
-  int top = lua_gettop(L);
-  int rc = run_sql(L, c, sql, top > 2 ? 3 : 0, top);
-  if (rc != 0)
-    return rc;
+/* Free every result of the list on top of the stack but the last, and push that one. */
+static void push_last_result(lua_State *L) {
   int t = lua_gettop(L);
   lua_Integer n = luaL_len(L, t);
   for (lua_Integer i = 1; i < n; i++) { /* only the last result is returned */
@@ -1133,6 +1152,17 @@ static int exec_last(lua_State *L) {
     lua_pop(L, 1);
   }
   push_box_result(L, t, n);
+}
+
+/* Run the statement for exec and query: 0 with the last result pushed, or 3. */
+static int exec_last(lua_State *L) {
+  pg_conn *c = check_conn(L);
+  const char *sql = check_sql(L, 2);
+  int top = lua_gettop(L);
+  int rc = run_sql(L, c, sql, top > 2 ? 3 : 0, top);
+  if (rc != 0)
+    return rc;
+  push_last_result(L);
   return 0;
 }
 
@@ -1148,6 +1178,55 @@ static int conn_query(lua_State *L) {
   if (rc)
     return rc;
   lua_getfield(L, -1, "rows");
+  return 1;
+}
+
+/*
+** conn:send(sql [, p1, ...]) -> true | nil, err, sqlstate: send a query and return
+** at once, so that several connections work at the same time (the inspection of
+** two databases, for one); conn:result() waits for it. Nothing else may run on the
+** connection in between. Raises when a sent query's result was not read yet.
+*/
+static int conn_send(lua_State *L) {
+  pg_conn *c = check_conn(L);
+  const char *sql = check_sql(L, 2);
+  int top = lua_gettop(L);
+  if (c->sent)
+    return luaL_error(L, "a query sent with conn:send() is still waiting: call conn:result() first");
+  drain_leftovers(L, c);
+  if (!send_sql(L, c, sql, top > 2 ? 3 : 0, top))
+    return fail_with_conn_error(L, c->pg);
+  c->sent = 1;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/*
+** conn:result() -> res | nil, err, sqlstate: wait for the query conn:send() sent
+** and return its last result, as conn:exec would (the connection's timeout and
+** Ctrl-C apply). Raises when no query was sent.
+*/
+static int conn_result(lua_State *L) {
+  pg_conn *c = check_conn(L);
+  if (!c->sent)
+    return luaL_error(L, "conn:result() without a query sent by conn:send()");
+  c->sent = 0;
+  int rc = await_sql(L, c);
+  if (rc != 0)
+    return rc;
+  push_last_result(L);
+  return 1;
+}
+
+/*
+** conn:busy() -> bool: is the query sent with conn:send() still running (its result has
+** not all arrived)? Never waits: reads what the server has sent so far. False when no
+** query was sent, or when the connection broke (conn:result() then says why).
+*/
+static int conn_busy(lua_State *L) {
+  pg_conn *c = check_conn(L);
+  int busy = c->sent && PQconsumeInput(c->pg) && PQisBusy(c->pg);
+  lua_pushboolean(L, busy);
   return 1;
 }
 
@@ -1291,6 +1370,9 @@ static int conn_cancel(lua_State *L) {
 static const luaL_Reg conn_methods[] = {
   {"exec", conn_exec},
   {"exec_all", conn_exec_all},
+  {"send", conn_send},
+  {"result", conn_result},
+  {"busy", conn_busy},
   {"query", conn_query},
   {"set_timeout", conn_set_timeout},
   {"notices", conn_notices},

@@ -5,16 +5,11 @@ local fs = require "dbhost.fs"
 local report = require "dbhost.report"
 local sumcheck = require "dbhost.sumcheck"
 local workspace = require "dbhost.project.workspace"
-local devdb = require "dbhost.devdb"
-local executor = require "dbhost.migrate.executor"
 local migdir = require "dbhost.migrate.dir"
-local target = require "dbhost.migrate.target"
-local apply = require "dbhost.migrate.apply"
-local revisions = require "dbhost.migrate.revisions"
 local desired = require "dbhost.desired"
-local inspect = require "dbhost.schema.inspect"
 local diff = require "dbhost.schema.diff"
 local dburl = require "dbhost.db.url"
+local source = require "dbhost.schema.source"
 
 return {
   summary = "Check MigrationHash, atlas.sum and the migrations (pre-commit hook and CI)",
@@ -66,31 +61,27 @@ failed one is skipped):
       end
     end)
 
-    -- the dev database stays up for the comparison step
-    local dev, conn
+    -- the replayed schema (dbhost.migrate.replay through the dir:// source: the executor,
+    -- and the replay cache for a directory replayed before on the same dev database)
+    local have
     r:step("migrations replay cleanly on a throwaway database", function(step)
       local dir, derr = migdir.open(ws.dir)
       if not dir then return step:fail(derr) end
       local dev_url = desired.dev_url(ws, opts)
-      local err
-      dev, err = devdb.open(dev_url)
-      if not dev then return step:fail(err) end
-      conn = target.connect(dev.url)
-      -- revisions in their own schema, so that they never count as part of the schema
-      local ex = executor.new { conn = conn.conn, dir = dir, schema = revisions.DEFAULT_SCHEMA }
-      local outcome = ex:execute(ex:plan {})
-      if outcome.failure then return step:fail(apply.failure_error(outcome.failure)) end
+      local info
+      have, info = source.load("dir://" .. ws.dir, { dev_url = dev_url })
+      if not have then return step:fail(info) end
       local stmts = 0
       for _, f in ipairs(dir.files) do stmts = stmts + #assert(f:statements()) end
-      step:note(("%d files, %d statements on %s"):format(#dir.files, stmts, dburl.redact(dev.used or dev_url)))
+      step:note(("%d files, %d statements on %s%s"):format(#dir.files, stmts, dburl.redact(info.used or dev_url),
+        info.cached and " (replayed before: the same files on the same dev database)"
+        or info.reused and (" (" .. info.reused .. ")") or ""))
     end)
 
     r:step("the migrations produce the desired schema", function(step)
-      if not conn then return step:skip("the migrations did not replay") end
+      if not have then return step:skip("the migrations did not replay") end
       local src = opts.to and opts.to[1] or (ws.config.src or {})[1]
       if not src then return step:skip("no desired schema (src in atlas.hcl) to compare with") end
-      local have, ierr = inspect.inspect(conn.conn, dev.schema and { schemas = { dev.schema } } or nil)
-      if not have then return step:fail(tostring(ierr)) end
       local want = desired.load(src, ws, opts)
       local plan, perr = diff.plan(have, want)
       if not plan then return step:fail(tostring(perr)) end
@@ -100,8 +91,6 @@ failed one is skipped):
       end
       step:note("in sync with " .. dburl.redact(src))
     end)
-    if conn then conn:close() end
-    if dev then dev:close() end
 
     -- every password text of the URLs in play is masked, whatever message quoted it
     local secrets = dburl.secrets(desired.dev_url(ws, opts))

@@ -59,11 +59,19 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
       errors.failed("%s", serr.summary)
     end
     local src = desired.sources(ws, opts)
-    local current = desired.replay(ws, opts)
-    local want = desired.load(src, ws, opts)
-    local plan, perr = diff.plan(current, want)
-    if not plan then errors.failed("%s", tostring(perr)) end
+    -- the replayed dev database stays open (unless the replay came from the cache) so that
+    -- the self-check below replays only the new files on it
+    local current, cinfo = desired.replay(ws, opts, "on_miss")
+    local function close_dev()
+      if cinfo and cinfo.conn then cinfo.conn:close() cinfo.dev:close() cinfo.conn = nil end
+    end
+    local okw, want = pcall(desired.load, src, ws, opts)
+    if not okw then close_dev() error(want, 0) end
+    local policy = ws.config.diff or {}
+    local plan, perr = diff.plan(current, want, { concurrent_index = policy.concurrent_index })
+    if not plan then close_dev() errors.failed("%s", tostring(perr)) end
     if #plan.statements == 0 then
+      close_dev()
       io.stdout:write("The migration directory is synced with the desired state, no changes to be made\n")
       return 0
     end
@@ -75,19 +83,27 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
     local name = args[1] and slug(args[1]) or ""
     local suffix = name ~= "" and ("_" .. name) or ""
 
-    -- Statements PostgreSQL must run outside a transaction (enum values used in the
-    -- same migration) go into a file of their own, before the rest, so that the rest
-    -- (drops included) still runs in one transaction and fails as a whole.
-    local outside, inside = {}, {}
+    -- Statements PostgreSQL must run outside a transaction go into files of their own so
+    -- that the rest (drops included) still runs in one transaction and fails as a whole:
+    -- enum values used in the same migration before it, CREATE/DROP INDEX CONCURRENTLY
+    -- (diff { concurrent_index { ... } } in atlas.hcl) after it.
+    local before, inside, after = {}, {}, {}
     for _, st in ipairs(plan.statements) do
-      if st.txmode == "none" then outside[#outside + 1] = st else inside[#inside + 1] = st end
+      if st.txmode ~= "none" then inside[#inside + 1] = st
+      elseif st.outside == "after" then after[#after + 1] = st
+      else before[#before + 1] = st end
     end
     local files = {}
-    if #outside > 0 and #inside > 0 then
-      files[1] = { plan = { statements = outside, txmode_none = true }, tag = suffix .. "_outside_tx" }
-      files[2] = { plan = { statements = inside, txmode_none = false }, tag = suffix }
-    else
+    if #inside == 0 or #before + #after == 0 then
       files[1] = { plan = plan, tag = suffix }
+    else
+      if #before > 0 then
+        files[#files + 1] = { plan = { statements = before, txmode_none = true }, tag = suffix .. "_outside_tx" }
+      end
+      files[#files + 1] = { plan = { statements = inside, txmode_none = false }, tag = suffix }
+      if #after > 0 then
+        files[#files + 1] = { plan = { statements = after, txmode_none = true }, tag = suffix .. "_concurrently" }
+      end
     end
     for _, f in ipairs(files) do
       f.name = next_version(names) .. f.tag .. ".sql"
@@ -99,6 +115,7 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
     local old_template = ws.template and fs.read(ws.template)
 
     local function restore()
+      close_dev()
       for _, f in ipairs(files) do fs.remove(f.path) end
       if old_sum then fs.write(sum_path, old_sum) else fs.remove(sum_path) end
       if old_template then fs.write(ws.template, old_template) end
@@ -124,7 +141,13 @@ guessed: a renamed column shows as drop + add, and the output says so.]],
     end
 
     -- the new directory must now replay to the desired schema
-    local okv, replayed = pcall(desired.replay, ws, opts)
+    local okv, replayed
+    if cinfo and cinfo.conn then
+      okv, replayed = pcall(desired.replay_more, ws, opts, cinfo)
+    else
+      okv, replayed = pcall(desired.replay, ws, opts)
+    end
+    close_dev()
     local same, differences
     if okv then same, differences = model.compare(replayed, want) end
     if not okv or not same then

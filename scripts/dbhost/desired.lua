@@ -54,9 +54,10 @@ local function external_sql(name, ws)
   return r.stdout, ("external_schema.%s (output of %s)"):format(name, argv[1])
 end
 
---- desired.load(src, ws, opts) -> model, info | raises a failed error naming the source
-function M.load(src, ws, opts)
-  local dev = { dev_url = M.dev_url(ws, opts), dir = ws.config.dir }
+--- desired.load(src, ws, opts [, keep]) -> model, info | raises a failed error naming the source
+-- keep: as source.load's opts.keep (true, or "on_miss" for dir:// sources)
+function M.load(src, ws, opts, keep)
+  local dev = { dev_url = M.dev_url(ws, opts), dir = ws.config.dir, keep = keep }
   local model, info, code
   local ext = src:match("^external_schema://(.+)$")
   if ext then
@@ -69,9 +70,19 @@ function M.load(src, ws, opts)
   return model, info
 end
 
---- desired.replay(ws, opts) -> model of the migration directory after replay | raises
-function M.replay(ws, opts)
-  return M.load("dir://" .. ws.dir, ws, opts)
+--- desired.replay(ws, opts [, keep]) -> model of the migration directory after replay, info | raises
+-- keep = "on_miss": when the replay cache does not have it, info.conn and info.dev are the
+-- replayed dev database, kept open for desired.replay_more (the caller closes them).
+function M.replay(ws, opts, keep)
+  return M.load("dir://" .. ws.dir, ws, opts, keep)
+end
+
+--- desired.replay_more(ws, opts, info) -> model | raises: the files added to the directory
+-- since info's replay, replayed on info's dev database (not the whole directory again)
+function M.replay_more(ws, opts, info)
+  local m, err = source.replay_more(info, ws.dir, { dev_url = M.dev_url(ws, opts) })
+  if not m then errors.failed("%s", tostring(err)) end
+  return m
 end
 
 return M

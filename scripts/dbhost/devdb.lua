@@ -10,7 +10,8 @@
 --                                     saying what to install (Atlas's form)
 --   local://postgres[/<major>][/<db>] a throwaway local server (no Docker)
 --   postgres://... / postgresql://... an existing server: a scratch database is
---                                     created there and dropped afterwards
+--                                     created there and dropped afterwards (dev.admin_url
+--                                     and dev.dbname say where, for the replay templates)
 local proc = require "dbhost.proc"
 local server = require "dbhost.server"
 local dburl = require "dbhost.db.url"
@@ -146,6 +147,8 @@ function M.open(url)
     if not ok then return nil, ("cannot create a scratch database on %s: %s"):format(dburl.redact(url), tostring(err)) end
     local scratch = conninfo:gsub("^(postgres[a-z]*://[^/?]*)/?[^?]*", "%1/" .. name)
     local dev = new_dev(scratch, schema)
+    -- the server outlives this run: replay keeps templates there (dbhost.migrate.replay)
+    dev.admin_url, dev.dbname = conninfo, name
     dev.cleanup[#dev.cleanup + 1] = function()
       local conn = pg.connect(conninfo, { timeout = 10 })
       if conn then

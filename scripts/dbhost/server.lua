@@ -69,6 +69,11 @@ log_min_error_statement = panic
 timezone = 'UTC'
 ]]
 
+-- Replaying a big schema's migrations takes a lock per object created in one transaction:
+-- the default lock table (64 x max_connections) fails around a thousand tables with
+-- "out of shared memory" (53200). 512 per transaction holds ~100,000 locks (~35 MB shared).
+local REPLAY_LOCKS = "max_locks_per_transaction=512"
+
 local function getenv(k)
   local v = os.getenv(k)
   if v and v ~= "" then return v end
@@ -464,7 +469,8 @@ function M.start(opts)
     return nil, err
   end
   srv.process, err = proc.spawn {
-    argv = { bindir .. "/postgres", "-D", srv.data_dir, "-k", srv.socket_dir, "-c", "listen_addresses=" },
+    argv = { bindir .. "/postgres", "-D", srv.data_dir, "-k", srv.socket_dir, "-c", "listen_addresses=",
+             "-c", REPLAY_LOCKS },
     user = user and user.uid or nil, cwd = "/", env = M.child_env(),
     stdout = log, stderr = log,
     death_signal = not opts.detached and "QUIT" or nil,

@@ -13,12 +13,15 @@ local pg = require "dbhost.pg"
 local fs = require "dbhost.fs"
 local srv = assert(server.start())
 local conn = assert(pg.connect(srv.url))
-local res = assert(conn:exec("SELECT current_setting('fsync') AS fsync, current_setting('listen_addresses') AS listen"))
+local res = assert(conn:exec("SELECT current_setting('fsync') AS fsync, current_setting('listen_addresses') AS listen, "
+  .. "current_setting('synchronous_commit') AS sc, current_setting('full_page_writes') AS fpw, "
+  .. "current_setting('max_locks_per_transaction') AS locks"))
 conn:close()
 local status = fs.read("/proc/" .. srv.process:pid() .. "/status") or ""
 io.write("dir=", srv.dir, "\n", "pid=", srv.process:pid(), "\n",
          "uid=", status:match("\nUid:%s+(%d+)") or "?", "\n",
          "fsync=", res.rows[1].fsync, "\n", "listen=[", res.rows[1].listen, "]\n",
+         "replay=", res.rows[1].sc, ",", res.rows[1].fpw, ",", res.rows[1].locks, "\n",
          "started_in=", string.format("%.3f", srv.started_in), "\n")
 io.stdout:flush()
 if arg[1] == "hang" then while true do end end
@@ -31,6 +34,8 @@ LUA
 run "$DBHOST" lua start.lua
 expect_rc 0
 expect_out "fsync=off"; expect_out "listen=[]"; expect_out "exists_after_stop=false"
+# made for replaying migrations: no durability, a lock table for big schemas (53200 otherwise)
+expect_out "replay=off,off,512"
 if [ "$(id -u)" = 0 ]; then
   uid=$(sed -n 's/^uid=//p' <<<"$out")
   [ "$uid" != 0 ] && [ "$uid" != "?" ] || fail "server runs as uid $uid while dbhost runs as root"

@@ -153,6 +153,42 @@ describe("session maker leaks (low level)", function()
   end)
 end)
 
+describe("session maker, clone isolation in the background", function()
+  it("makes the next test's database during the test and drops used ones, all gone at close", function()
+    local c, template = fixtures.cluster(OPTS)
+    local m = maker_mod.new(c, template, { isolation = "clone" })
+    local function dbs()
+      local out = {}
+      for _, r in ipairs(assert(c.admin:exec("SELECT datname FROM pg_database WHERE datname LIKE $1",
+          c:new_name("x"):match("^(.*_)x%d+$") .. "%")).rows) do out[r.datname] = true end
+      return out
+    end
+    m:begin_test()
+    local first = m.dbname
+    -- the next test's database is on its way while this test runs
+    assert.truthy(m.prepared)
+    assert.are_not.equal(first, m.prepared)
+    local prepared = m.prepared
+    local conn = assert(m())
+    assert(conn:exec("INSERT INTO accounts (email) VALUES ('a@example.com')"))
+    conn:close()
+    assert.is_nil(m:end_test())
+    m:begin_test()
+    assert.are.equal(prepared, m.dbname)
+    local again = assert(m())
+    assert.are.equal(0, count(again, "SELECT count(*) AS n FROM accounts"))
+    again:close()
+    assert.is_nil(m:end_test())
+    m:close()
+    -- the used databases, the one prepared for a test that never came: all dropped
+    local left = dbs()
+    assert.is_nil(left[first])
+    assert.is_nil(left[prepared])
+    for name in pairs(left) do assert.is_nil(m.owned and m.owned[name]) end
+    assert.is_nil(m.prepared)
+  end)
+end)
+
 -- ---------------------------------------------------------------- whole runs
 
 local function tmpdir()

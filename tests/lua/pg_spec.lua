@@ -1,6 +1,7 @@
 -- pg_spec.lua: the dbhost.pg binding against the fixture server
 -- (DBHOST_TEST_DATABASE_URL, started by tests/lib/pgserver.sh through ctest).
 local pg = require "dbhost.pg"
+local proc = require "dbhost.proc"
 
 local URL = assert(os.getenv("DBHOST_TEST_DATABASE_URL"),
   "DBHOST_TEST_DATABASE_URL is not set: run this spec through ctest")
@@ -174,6 +175,67 @@ describe("dbhost.pg", function()
       assert.are.equal("integer", math.type(c:socket()))
       assert.is_true(c:socket() >= 0)
       assert.is_true(c:cancel())
+    end)
+  end)
+
+  describe("send and result", function()
+    it("runs queries on two connections at the same time", function()
+      local a = assert(pg.connect(URL))
+      local b = assert(pg.connect(URL))
+      local t0 = proc.now()
+      assert.is_true(a:send("SELECT pg_sleep(0.4), $1::int AS n", 1))
+      assert.is_true(b:send("SELECT pg_sleep(0.4), 2 AS n"))
+      local ra = assert(a:result())
+      local rb = assert(b:result())
+      local took = proc.now() - t0
+      assert.are.equal("1", ra.rows[1].n)
+      assert.are.equal("2", rb.rows[1].n)
+      assert.is_true(took < 0.75, ("two 0.4 s queries took %.2f s: not concurrent"):format(took))
+      a:close()
+      b:close()
+    end)
+
+    it("returns a failed query's error from result, and the connection goes on", function()
+      local c = assert(pg.connect(URL))
+      assert.is_true(c:send("SELECT 1/0"))
+      local res, err, code = c:result()
+      assert.is_nil(res)
+      assert.are.equal("22012", code)
+      assert.truthy(tostring(err):find("division by zero", 1, true))
+      assert.are.equal("3", assert(c:exec("SELECT 3 AS x")).rows[1].x)
+      c:close()
+    end)
+
+    it("refuses another query while a sent one waits, and result without send", function()
+      local c = assert(pg.connect(URL))
+      assert.has_error(function() c:result() end, "conn:result() without a query sent by conn:send()")
+      assert.is_true(c:send("SELECT 1"))
+      assert.has_error(function() c:exec("SELECT 2") end)
+      assert.has_error(function() c:send("SELECT 2") end)
+      assert.are.equal("1", assert(c:result()).rows[1]["?column?"])
+      c:close()
+    end)
+
+    it("says whether a sent query still runs, without waiting", function()
+      local c = assert(pg.connect(URL))
+      assert.is_false(c:busy())
+      assert.is_true(c:send("SELECT pg_sleep(0.3)"))
+      local t0 = proc.now()
+      assert.is_true(c:busy())
+      assert.is_true(proc.now() - t0 < 0.1, "busy() waited")
+      assert(c:result())
+      assert.is_false(c:busy())
+      assert.is_true(c:send("SELECT 1"))
+      proc.sleep(0.2)
+      assert.is_false(c:busy())   -- done: result() will not wait
+      assert(c:result())
+      c:close()
+    end)
+
+    it("closes a connection with a query still waiting", function()
+      local c = assert(pg.connect(URL))
+      assert.is_true(c:send("SELECT pg_sleep(0.05)"))
+      c:close()
     end)
   end)
 

@@ -40,6 +40,14 @@ end
 
 local function plural(n, word) return ("%d %s%s"):format(n, word, n == 1 and "" or "s") end
 
+-- What dbhost adds to a server error it can explain, by SQLSTATE.
+M.HINTS = {
+  ["53200"] = "the server's lock table is full: one transaction takes a lock on every object it creates "
+    .. "or alters, and a migration over many tables needs more than the default (64 per connection); "
+    .. "raise max_locks_per_transaction in postgresql.conf (e.g. 1024) and restart the server, or split "
+    .. "the migration into smaller files",
+}
+
 --- apply.describe_failure(failure) -> text, line, column
 -- failure = { file=, stmt=, err= } from the executor; the location comes from
 -- errors.locate, the one place that turns a statement error into file:line:col.
@@ -52,6 +60,7 @@ function M.describe_failure(failure)
     lines[#lines + 1] = ("  ERROR: %s (SQLSTATE %s)"):format(err.message or "?", err.sqlstate or "?")
     if err.detail then lines[#lines + 1] = "  DETAIL: " .. err.detail end
     if err.hint then lines[#lines + 1] = "  HINT: " .. err.hint end
+    if M.HINTS[err.sqlstate] then lines[#lines + 1] = "  dbhost: " .. M.HINTS[err.sqlstate] end
   else
     lines[#lines + 1] = "  ERROR: " .. tostring(err)
   end

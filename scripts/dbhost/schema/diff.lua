@@ -1,32 +1,56 @@
 --- dbhost.schema.diff: the changes between two schema models, as an ordered plan.
 --
 --   local diff = require "dbhost.schema.diff"
---   local plan = assert(diff.plan(current_model, desired_model))
+--   local plan = assert(diff.plan(current_model, desired_model [, opts]))
 --   io.write(diff.render(plan))       -- a migration file in Atlas's format
 --
--- plan = { statements = { { sql, comment, txmode = "none"|nil, destructive = bool,
---                           rename_hint = "..."|nil }, ... },
+-- plan = { statements = { { sql, comment, txmode = "none"|nil, outside = "after"|nil,
+--                           destructive = bool, rename_hint = "..."|nil }, ... },
 --          txmode_none = bool, notes = { "...", ... } }
+-- opts.concurrent_index = { create = bool, drop = bool }: indexes created on (dropped from)
+-- tables that stay use CONCURRENTLY, with txmode "none" and outside = "after" (a migration
+-- writer puts them in a file after the transactional one).
 --
--- Order (each step in dependency order from pg_depend where it matters):
---   1. drop what depends on something that changes: policies, triggers, views,
---      foreign keys, constraints and indexes (they are recreated in step 4);
---   2. drop replaced functions and removed tables;
---   3. create schemas, extensions, types (enum values added with txmode none;
---      an enum losing values is renamed, created again and its columns converted;
---      a domain that must be rebuilt has its columns moved to the type beneath it,
---      is dropped and created, and the columns come back in alter_table),
---      sequences, functions; create and alter tables;
---   4. add constraints, indexes, foreign keys (after all tables), views,
---      triggers, policies, comments and grants;
---   5. drop removed functions, types, sequences, extensions and schemas.
--- Renames are never guessed: a rename shows as drop + add with a rename_hint.
+-- How the planner works. diff.plan builds a Planner (from, to, the statements so far) and
+-- runs its steps in this order; each statement is added with a phase (the table P below),
+-- and the plan is the statements sorted by phase, then by the order they were added. So a
+-- step may add statements for several phases (alter_table adds a column's DROP DEFAULT and
+-- its SET DEFAULT around the type change), and the phases, not the steps, give the order
+-- the SQL runs in.
+--   find_replacements        decide what is dropped and created again: removed or replaced
+--                            tables, changed constraints and indexes, replaced views,
+--                            functions and types (enums losing values, rebuilt domains,
+--                            composites over them); dependents() walks pg_depend from those
+--                            seeds to everything that must be recreated around them
+--                            (self.recreate), including column defaults.
+--   drop_dependents          phases 10-16: policies, triggers, event triggers, views (dependents
+--                            first), foreign keys, constraints, defaults and indexes that are
+--                            removed or recreated.
+--   drop_functions_and_tables phases 20-23: replaced functions, removed tables and functions
+--                            in one dependency order.
+--   create_base_objects      phases 30-35: schemas, extensions (UPDATE TO), collations, the
+--                            columns moved off rebuilt domains, types (enum values added in
+--                            place; enums renamed and rebuilt; composites altered) with the
+--                            functions they need, sequences.
+--   create_functions         phases 36/45: functions, procedures, aggregates (SQL bodies and
+--                            aggregates after the tables unless a table needs them).
+--   create_tables            phases 40-53: CREATE or ALTER TABLE, column comments and grants,
+--                            constraints, foreign keys (after all tables), triggers, policies.
+--   create_indexes_and_views phases 51-61: indexes (CONCURRENTLY by policy), views in
+--                            dependency order, their comments, grants and triggers.
+--   create_event_triggers    phase 72: last, so they do not fire on the plan's own DDL.
+--   default_privileges       phase 73: after the plan's objects got exactly their own grants.
+--   drop_removed             phases 81-85: removed types, the old enums, collations,
+--                            sequences, extensions and schemas.
+-- Then statements that must run outside a transaction (enum values used in the same plan)
+-- get txmode "none". Renames are never guessed: a rename shows as drop + add with a
+-- rename_hint. Column order is never a difference (ALTER TABLE cannot reorder columns).
 local model = require "dbhost.schema.model"
 
 local M = {}
 
 local ident, qname, literal = model.ident, model.qname, model.literal
-local needs_using
+local needs_using, nested_owner
 local sorted = model.sorted
 
 -- Phases: statements are emitted in phase order, then in the order added.
@@ -34,15 +58,17 @@ local P = {
   drop_policy = 10, drop_trigger = 11, drop_view = 12, drop_fk = 13, drop_constraint = 14,
   drop_index = 15, drop_default = 16, drop_replaced_function = 20, drop_fk_of_dropped = 21, drop_table = 22,
   drop_function = 23,
-  schema = 30, extension = 31, type = 32, enum_value = 33, sequence = 34, func = 35,
+  schema = 30, extension = 31, collation = 32, type = 33, enum_value = 34, sequence = 35, func = 36,
   table = 40, alter_table = 41, late_func = 45, constraint = 50, index = 51, fk = 52,
   owned_by = 53, view = 60, view_index = 61, trigger = 62, policy = 63, comment = 70, grant = 71,
-  drop_type = 81, drop_sequence = 82, drop_extension = 83, drop_schema = 84,
+  event_trigger = 72, default_privileges = 73,
+  drop_type = 81, drop_collation = 82, drop_sequence = 83, drop_extension = 84, drop_schema = 85,
 }
 
 local Planner = {}
 Planner.__index = Planner
 
+-- Record a statement for phase (a key of P); extra fields (txmode, destructive, ...) are copied onto it.
 function Planner:add(phase, sql, comment, extra)
   local s = { sql = sql, comment = comment, _phase = P[phase], _n = #self.stmts + 1 }
   for k, v in pairs(extra or {}) do s[k] = v end
@@ -50,17 +76,28 @@ function Planner:add(phase, sql, comment, extra)
   return s
 end
 
+-- Record a note for the user (printed beside the plan, never executed).
 function Planner:note(fmt, ...)
   self.notes[#self.notes + 1] = select("#", ...) > 0 and fmt:format(...) or fmt
 end
 
+-- The quoted schema-qualified name of a model object.
 local function qn(obj) return qname(obj.schema, obj.name) end
 
--- "FUNCTION public.f(integer)" style references for COMMENT/GRANT/DROP
+local ROUTINE_WORD = { procedure = "PROCEDURE", aggregate = "AGGREGATE", ["function"] = "FUNCTION" }
+
+-- "FUNCTION public.f(integer)" style references for COMMENT and DROP
 local function func_ref(f)
-  return (f.kind == "procedure" and "PROCEDURE " or "FUNCTION ") .. qn(f) .. "(" .. f.args .. ")"
+  return (ROUTINE_WORD[f.kind] or "FUNCTION") .. " " .. qn(f) .. "(" .. f.args .. ")"
 end
 
+-- The reference GRANT and REVOKE take (ROUTINE covers aggregates, which FUNCTION refuses)
+local function grant_ref(f)
+  return (f.kind == "aggregate" and "ROUTINE " or f.kind == "procedure" and "PROCEDURE " or "FUNCTION ")
+    .. qn(f) .. "(" .. f.args .. ")"
+end
+
+-- A definition without its surrounding blanks and trailing semicolons (the renderer adds one).
 local function strip_semicolon(s)
   return (s:gsub("^%s+", ""):gsub("[%s;]+$", ""))
 end
@@ -96,6 +133,7 @@ local function topo(keys, deps)
   return out
 end
 
+-- A new list with list's items in reverse order (drops go dependents first).
 local function reversed(list)
   local out = {}
   for i = #list, 1, -1 do out[#out + 1] = list[i] end
@@ -106,7 +144,7 @@ end
 -- objects that can be dropped and recreated: views, triggers, policies,
 -- constraints, indexes and functions.
 local RECREATABLE = { view = true, trigger = true, policy = true, constraint = true, index = true,
-                      ["function"] = true, default = true }
+                      ["function"] = true, default = true, event_trigger = true }
 
 -- Automatic dependencies (an index or a constraint on a column, flagged auto)
 -- are followed only from the columns of autocols: those moved off their type.
@@ -148,8 +186,10 @@ end
 
 -- ------------------------------------------------------------ rendering pieces
 
+-- "ALTER TABLE schema.table clause"
 local function alter(t, clause) return ("ALTER TABLE %s %s"):format(qn(t), clause) end
 
+-- A model key "schema.name" as a quoted qualified name.
 local function key_qname(key)
   local s, n = key:match("^(.-)%.(.*)$")
   return qname(s, n)
@@ -157,6 +197,7 @@ end
 
 local TYPE_MAX = { smallint = "32767", integer = "2147483647", bigint = "9223372036854775807" }
 
+-- GENERATED ... AS IDENTITY (options), writing only the options that differ from PostgreSQL's defaults.
 local function identity_clause(id, coltype, tname, cname)
   local parts = {}
   if id.sequence and tname then
@@ -179,6 +220,7 @@ local function identity_clause(id, coltype, tname, cname)
   return s
 end
 
+-- A column as CREATE TABLE / ADD COLUMN spell it.
 local function column_def(c, tname)
   local s = ident(c.name) .. " " .. c.type
   if c.collation then s = s .. " COLLATE " .. c.collation end
@@ -189,11 +231,13 @@ local function column_def(c, tname)
   return s
 end
 
+-- Every option of sequence s, for CREATE SEQUENCE.
 local function sequence_options(s)
   return ("AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s"):format(
     s.type, s.increment, s.min, s.max, s.start, s.cache, s.cycle and "CYCLE" or "NO CYCLE")
 end
 
+-- " WITH (a=1, b=2)" for storage parameters, "" when there are none.
 local function options_clause(opts)
   if not opts or #opts == 0 then return "" end
   return " WITH (" .. table.concat(opts, ", ") .. ")"
@@ -201,6 +245,7 @@ end
 
 local by_order_cache = setmetatable({}, { __mode = "k" })
 
+-- The columns of t in their physical order (by name when unknown); cached per table.
 local function columns_by_order(t)
   local cached = by_order_cache[t]
   if cached then return cached end
@@ -214,6 +259,7 @@ local function columns_by_order(t)
   return cols
 end
 
+-- Parent table keys as the quoted, comma-separated list INHERITS takes.
 local function parent_list(parents)
   local out = {}
   for i, p in ipairs(parents) do
@@ -226,6 +272,7 @@ end
 
 -- ------------------------------------------------------------ the planner
 
+-- Equal lists, in order (nil is the empty list).
 local function same_list(a, b)
   a, b = a or {}, b or {}
   if #a ~= #b then return false end
@@ -233,6 +280,7 @@ local function same_list(a, b)
   return true
 end
 
+-- Equal lists, in any order.
 local function same_set(a, b)
   a, b = a or {}, b or {}
   if #a ~= #b then return false end
@@ -242,6 +290,7 @@ local function same_set(a, b)
   return true
 end
 
+-- The first line of a function definition: CREATE OR REPLACE cannot change it.
 local function header(def)
   return def and def:match("^[^\n]*") or ""
 end
@@ -264,10 +313,12 @@ local function enum_additions(cur, want)
   return adds
 end
 
+-- Must the table be dropped and created again? (its partitioning cannot be altered)
 local function table_replaced(a, b)
   return (a.partitioned or false) ~= (b.partitioned or false) or a.partition_key ~= b.partition_key
 end
 
+-- Must the column be dropped and added again? (a generation expression cannot be altered)
 local function column_replaced(a, b)
   return a.generated ~= b.generated and b.generated ~= nil
 end
@@ -286,11 +337,13 @@ local function seed_replaced(seeds, kind, from_map, to_map, replaced)
   return set
 end
 
+-- Must the view be dropped and created again? (CREATE OR REPLACE VIEW cannot drop or reorder columns)
 local function view_replaced(a, b)
   return a.def ~= b.def or (a.materialized or false) ~= (b.materialized or false)
     or not same_set(a.options, b.options)
 end
 
+-- Must the type be rebuilt? (an enum losing or reordering values; a domain's base type or collation)
 local function type_replaced(a, b)
   if a.kind ~= b.kind then return true end
   if a.kind == "enum" then return enum_additions(a.values, b.values) == nil end
@@ -298,10 +351,14 @@ local function type_replaced(a, b)
   return a.base_type ~= b.base_type or a.collation ~= b.collation
 end
 
+-- A function is replaced (dropped and created) when CREATE OR REPLACE cannot change it:
+-- its result, kind or signature line changes; an aggregate whenever its definition does.
 local function function_replaced(a, b)
   return a.result ~= b.result or a.kind ~= b.kind or header(a.def) ~= header(b.def)
+    or (a.kind == "aggregate" and a.def ~= b.def)
 end
 
+-- CREATE POLICY text of policy p on table tkey.
 local function policy_def(tkey, p)
   local s = ("CREATE POLICY %s ON %s AS %s FOR %s TO %s"):format(ident(p.name), key_qname(tkey),
     p.permissive and "PERMISSIVE" or "RESTRICTIVE", p.command, #p.roles > 0 and table.concat(p.roles, ", ") or "PUBLIC")
@@ -310,6 +367,7 @@ local function policy_def(tkey, p)
   return s
 end
 
+-- Does the policy differ in anything ALTER POLICY would not cover in one step? (it is recreated)
 local function policy_changed(a, b)
   return a.command ~= b.command or a.permissive ~= b.permissive or not same_list(a.roles, b.roles)
     or a.using ~= b.using or a.with_check ~= b.with_check
@@ -323,6 +381,7 @@ local function element_type(ty)
   return (ty:gsub(" COLLATE .*$", ""):gsub("%[%]$", ""))
 end
 
+-- Is the column type an array?
 local function is_array(ty)
   return ty:gsub(" COLLATE .*$", ""):match("%[%]$") ~= nil
 end
@@ -388,12 +447,16 @@ function Planner:find_rebuilt_domains(seeds, colseeds, autocols)
       end
     end
   end
-  -- composite types: their attributes of a rebuilt domain, when no column uses them
+  -- composite types: their attributes of a rebuilt domain or enum; the table columns that
+  -- use such a composite go to text while the attribute changes, and come back after
   local used = {}
-  for _, tab in pairs(from.tables) do
-    for _, c in pairs(tab.columns) do
+  for tkey, tab in pairs(from.tables) do
+    for name, c in pairs(tab.columns) do
       local k = type_key(c.type)
-      if k then used[k] = true end
+      if k and not c._inherited and to.tables[tkey] and not self.replaced_tables[tkey] then
+        used[k] = used[k] or {}
+        used[k][#used[k] + 1] = { tkey = tkey, name = name, array = is_array(c.type) }
+      end
     end
   end
   for key, t in pairs(from.types) do
@@ -405,14 +468,17 @@ function Planner:find_rebuilt_domains(seeds, colseeds, autocols)
         local enum = k and self.replaced_types[k] and from.types[k].kind == "enum" and to.types[k]
           and to.types[k].kind == "enum"
         if k and (self.rebuilt_domains[k] or enum) then
-          if used[key] then
-            self:note("composite type %s has an attribute of domain %s, which is rebuilt, and columns use it: "
-              .. "the plan fails unless they are converted by hand", key, k)
-          else
-            self.moved_attrs[key] = self.moved_attrs[key] or {}
-            -- an enum is renamed, not dropped: its attributes are only retyped afterwards
-            self.moved_attrs[key][attr] = not enum and between(k, ty)
+          for _, u in ipairs(used[key] or {}) do
+            self.moved[u.tkey] = self.moved[u.tkey] or {}
+            self.moved[u.tkey][u.name] = u.array and "text[]" or "text"
+            for _, set in ipairs { colseeds, autocols } do
+              set["table:" .. u.tkey] = set["table:" .. u.tkey] or {}
+              set["table:" .. u.tkey][u.name] = true
+            end
           end
+          self.moved_attrs[key] = self.moved_attrs[key] or {}
+          -- an enum is renamed, not dropped: its attributes are only retyped afterwards
+          self.moved_attrs[key][attr] = not enum and between(k, ty)
         end
       end
     end
@@ -530,6 +596,42 @@ function Planner:find_replacements()
   end
 end
 
+-- Deep equality of two model values, the physical column order (_order) aside.
+local function deep_equal(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in pairs(a) do
+    if k ~= "_order" and not deep_equal(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if k ~= "_order" and a[k] == nil then return false end
+  end
+  return true
+end
+
+-- Is table tkey the same in both models and untouched by every replacement (nothing of
+-- it recreated, retyped or moved)? The per-table steps skip such tables: on a big schema
+-- with a small change they are nearly all of them.
+function Planner:table_untouched(tkey)
+  local known = self.untouched[tkey]
+  if known ~= nil then return known end
+  local a, b = self.from.tables[tkey], self.to.tables[tkey]
+  local ok = a ~= nil and b ~= nil and not self.replaced_tables[tkey] and not self.dropped_tables[tkey]
+    and not self.retype[tkey] and not self.moved[tkey] and deep_equal(a, b)
+  if ok then
+    local rc, p = self.recreate, tkey .. "."
+    for _, set in ipairs { { "constraint", a.constraints }, { "trigger", a.triggers }, { "policy", a.policies },
+                           { "default", a.columns }, { "generated", a.columns } } do
+      for name in pairs(set[2]) do
+        if rc[set[1] .. ":" .. p .. name] or self.regenerate[tkey .. "\0" .. name] then ok = false break end
+      end
+      if not ok then break end
+    end
+  end
+  self.untouched[tkey] = ok
+  return ok
+end
+
 -- Is the nested object (constraint, trigger, policy of table tkey) dropped and recreated?
 function Planner:recreated(kind, tkey, name)
   return self.recreate[kind .. ":" .. tkey .. "." .. name] or false
@@ -541,7 +643,7 @@ function Planner:drop_dependents()
   -- policies and triggers
   for _, tkey in ipairs(select(2, sorted(from.tables))) do
     local t, w = from.tables[tkey], to.tables[tkey]
-    if not self.dropped_tables[tkey] and not self.replaced_tables[tkey] then
+    if not self.dropped_tables[tkey] and not self.replaced_tables[tkey] and not self:table_untouched(tkey) then
       for _, p in ipairs(sorted(t.policies)) do
         local wp = w.policies[p.name]
         if not wp or policy_changed(p, wp) or self:recreated("policy", tkey, p.name) then
@@ -557,7 +659,7 @@ function Planner:drop_dependents()
       local o, w = from[kind][okey], to[kind][okey]
       local gone = kind == "tables" and (self.dropped_tables[okey] or self.replaced_tables[okey])
         or kind == "views" and (not w or self.replaced_views[okey])
-      if not gone then
+      if not gone and not (kind == "tables" and self:table_untouched(okey)) then
         for _, tr in ipairs(sorted(o.triggers)) do
           local wt = w.triggers[tr.name]
           if not wt or wt.def ~= tr.def or self:recreated("trigger", okey, tr.name) then
@@ -567,6 +669,15 @@ function Planner:drop_dependents()
           end
         end
       end
+    end
+  end
+  -- event triggers whose definition changes or whose function is replaced
+  for _, e in ipairs(sorted(from.event_triggers)) do
+    local w = to.event_triggers and to.event_triggers[e.name]
+    if not w or w.event ~= e.event or w.func ~= e.func or not same_set(w.tags, e.tags)
+        or self.recreate["event_trigger:" .. e.name] then
+      self:add("drop_trigger", "DROP EVENT TRIGGER " .. ident(e.name), "drop event trigger " .. e.name)
+      if w then self.event_triggers_to_create[e.name] = true end
     end
   end
   -- views, dependents first
@@ -585,7 +696,7 @@ function Planner:drop_dependents()
   for _, tkey in ipairs(select(2, sorted(from.tables))) do
     local t, w = from.tables[tkey], to.tables[tkey]
     local gone = self.dropped_tables[tkey] or self.replaced_tables[tkey]
-    for _, c in ipairs(sorted(t.constraints)) do
+    for _, c in ipairs(self:table_untouched(tkey) and {} or sorted(t.constraints)) do
       local wc = not gone and w.constraints[c.name]
       local change = not wc or wc.def ~= c.def or self:recreated("constraint", tkey, c.name)
       if gone then
@@ -609,7 +720,7 @@ function Planner:drop_dependents()
   -- column defaults that use something replaced: dropped here, set again when the table is altered
   for tkey, t in pairs(from.tables) do
     local w = to.tables[tkey]
-    if w and not self.replaced_tables[tkey] then
+    if w and not self.replaced_tables[tkey] and not self:table_untouched(tkey) then
       for name, c in pairs(t.columns) do
         local moved = self.moved[tkey] and self.moved[tkey][name]
         if c.default and self.recreate["default:" .. tkey .. "." .. name] and (w.columns[name] or moved) then
@@ -625,9 +736,49 @@ function Planner:drop_dependents()
     local owner_gone = self.dropped_tables[i.table] or self.replaced_tables[i.table]
       or (from.views[i.table] and (not to.views[i.table] or self.replaced_views[i.table]))
     if not owner_gone and (not w or w.def ~= i.def or self.recreate["index:" .. key]) then
-      self:add("drop_index", "DROP INDEX " .. qn(i), ("drop index %s from %s"):format(i.name, i.table))
+      if self:concurrently("drop", i, w) then
+        self:add("drop_index", "DROP INDEX CONCURRENTLY " .. qn(i), ("drop index %s from %s"):format(i.name, i.table),
+          { txmode = "none", outside = "after" })
+      else
+        self:add("drop_index", "DROP INDEX " .. qn(i), ("drop index %s from %s"):format(i.name, i.table))
+      end
       if w then self.indexes_to_create[key] = true end
     end
+  end
+end
+
+-- May index i (of the current model for "drop", of the desired one for "create") be
+-- dropped or created CONCURRENTLY? Only by policy (opts.concurrent_index), on a table that
+-- exists before and after the plan (not partitioned: PostgreSQL refuses), and, for a drop,
+-- only when nothing else forces it (a column change) and its replacement, if any, is
+-- created concurrently too (the name must be free before that file runs).
+function Planner:concurrently(op, i, w)
+  local policy = self.opts.concurrent_index
+  if not policy or not policy[op] then return false end
+  local t, wt = self.from.tables[i.table], self.to.tables[i.table]
+  if not t or not wt or t.partitioned or self.replaced_tables[i.table] or self.dropped_tables[i.table] then
+    return false
+  end
+  if op == "drop" then
+    if self.recreate["index:" .. i.schema .. "." .. i.name] then return false end
+    if w then return self:concurrently("create", w) end
+  end
+  return true
+end
+
+local NESTED_KINDS = { default = true, generated = true, constraint = true, trigger = true }
+
+-- The "table:..." key of the table a default, constraint or trigger key of model m is
+-- part of ("constraint:schema.table.name"), nil for other keys.
+nested_owner = function(m, key)
+  local kind, rest = key:match("^(%a+):(.*)$")
+  if not NESTED_KINDS[kind] then return nil end
+  local i = 0
+  while true do
+    i = rest:find(".", i + 1, true)
+    if not i then return nil end
+    local tkey = rest:sub(1, i - 1)
+    if m.tables[tkey] then return "table:" .. tkey end
   end
 end
 
@@ -662,18 +813,15 @@ function Planner:drop_functions_and_tables()
   for _, key in ipairs(select(2, sorted(from.functions))) do
     if not to.functions[key] then tkeys[#tkeys + 1] = "function:" .. key end
   end
-  local owner_of = {}
-  for tkey, t in pairs(from.tables) do
-    for name in pairs(t.columns) do
-      owner_of["default:" .. tkey .. "." .. name] = "table:" .. tkey
-      owner_of["generated:" .. tkey .. "." .. name] = "table:" .. tkey
-    end
-    for name in pairs(t.constraints) do owner_of["constraint:" .. tkey .. "." .. name] = "table:" .. tkey end
-    for name in pairs(t.triggers) do owner_of["trigger:" .. tkey .. "." .. name] = "table:" .. tkey end
-  end
+  -- only dependencies on what is dropped here order the drops; a dependent default,
+  -- constraint or trigger stands for its table
+  local dropping = {}
+  for _, k in ipairs(tkeys) do dropping[k] = true end
   for _, d in ipairs(from.deps or {}) do
-    local a = owner_of[d.from] or d.from
-    if a ~= d.to then edges[#edges + 1] = { from = d.to, to = a } end
+    if dropping[d.to] then
+      local a = nested_owner(from, d.from) or d.from
+      if a ~= d.to then edges[#edges + 1] = { from = d.to, to = a } end
+    end
   end
   -- dependents first (each edge says: drop `to` before `from`)
   for _, k in ipairs(topo(tkeys, edges)) do
@@ -721,16 +869,20 @@ local DEFAULT_GRANTS = { functions = { "PUBLIC EXECUTE" }, types = { "PUBLIC USA
 local PRIV_TARGET = { tables = "TABLE", views = "TABLE", sequences = "SEQUENCE", schemas = "SCHEMA",
                       types = "TYPE" }
 
+-- "grantee PRIVILEGE[ WITH GRANT OPTION]" -> grantee, privilege, with grant option
+local function parse_grant(g)
+  local grantee, priv, opt = g:match("^(.-) (%u[%u ]-)( WITH GRANT OPTION)$")
+  if not grantee then grantee, priv = g:match("^(.-) (%u[%u ]*)$") end
+  return grantee, priv, opt ~= nil
+end
+
+-- REVOKE what old grants and new does not, then GRANT what new adds (old nil: the kind's default).
 function Planner:grants(kind, ref, old, new, label, column)
   old, new = old or DEFAULT_GRANTS[kind] or {}, new or {}
   local have, want = {}, {}
   for _, g in ipairs(old) do have[g] = true end
   for _, g in ipairs(new) do want[g] = true end
-  local function parse(g)
-    local grantee, priv, opt = g:match("^(.-) (%u[%u ]-)( WITH GRANT OPTION)$")
-    if not grantee then grantee, priv = g:match("^(.-) (%u[%u ]*)$") end
-    return grantee, priv, opt ~= nil
-  end
+  local parse = parse_grant
   for _, g in ipairs(old) do
     if not want[g] then
       local grantee, priv = parse(g)
@@ -762,16 +914,28 @@ function Planner:create_base_objects()
   for _, e in ipairs(sorted(to.extensions)) do
     local cur = from.extensions[e.name]
     if not cur then
-      self:add("extension", ("CREATE EXTENSION IF NOT EXISTS %s WITH SCHEMA %s"):format(ident(e.name), ident(e.schema)),
-        "create extension " .. e.name)
-    elseif cur.schema ~= e.schema then
-      self:add("extension", ("ALTER EXTENSION %s SET SCHEMA %s"):format(ident(e.name), ident(e.schema)),
-        "move extension " .. e.name)
+      local version = ""
+      if e.version and e._default_version and e.version ~= e._default_version then
+        version = " VERSION " .. literal(e.version)
+      end
+      self:add("extension", ("CREATE EXTENSION IF NOT EXISTS %s WITH SCHEMA %s%s"):format(ident(e.name),
+        ident(e.schema), version), "create extension " .. e.name)
+    else
+      if cur.schema ~= e.schema then
+        self:add("extension", ("ALTER EXTENSION %s SET SCHEMA %s"):format(ident(e.name), ident(e.schema)),
+          "move extension " .. e.name)
+      end
+      if e.version and cur.version ~= e.version then
+        self:add("extension", ("ALTER EXTENSION %s UPDATE TO %s"):format(ident(e.name), literal(e.version)),
+          ("update extension %s from version %s to %s"):format(e.name, tostring(cur.version), e.version))
+      end
     end
     self:comment("EXTENSION", ident(e.name), cur and cur.comment, e.comment, "extension " .. e.name)
   end
+  self:create_collations()
   self:move_off_rebuilt_domains()
-  -- types: enums first, then domains and composite types in dependency order
+  -- types: enums first, then domains and composite types in dependency order; the
+  -- functions a type needs (a domain's CHECK calling one) go among them
   local tkeys = {}
   for _, key in ipairs(select(2, sorted(to.types))) do tkeys[#tkeys + 1] = "type:" .. key end
   local rank = { enum = 1, domain = 2, composite = 3 }
@@ -780,7 +944,12 @@ function Planner:create_base_objects()
     if ra ~= rb then return ra < rb end
     return a < b
   end)
+  for _, fk in ipairs(self:functions_types_need()) do tkeys[#tkeys + 1] = fk end
   for _, tk in ipairs(topo(tkeys, to.deps or {})) do
+    if tk:match("^function:") then
+      self:create_function(tk, "type")
+      goto next_type
+    end
     local key = tk:sub(6)
     local t, cur = to.types[key], from.types[key]
     if cur and self.replaced_types[key] and cur.kind == "enum" and t.kind == "enum" then
@@ -841,6 +1010,7 @@ function Planner:create_base_objects()
         ("constraint %s on domain %s"):format(c.name, key))
     end
     self:grants("types", "TYPE " .. qn(t), cur and cur.grants, t.grants, "type " .. key)
+    ::next_type::
   end
   for _, s in ipairs(sorted(to.sequences)) do
     local key = s.schema .. "." .. s.name
@@ -877,6 +1047,71 @@ function Planner:create_base_objects()
   end
 end
 
+-- The functions the desired types depend on (a domain CHECK calling one), with the
+-- functions those need: they are created among the types, in dependency order.
+function Planner:functions_types_need()
+  local to = self.to
+  local needs = {}
+  for _, d in ipairs(to.deps or {}) do
+    if d.to:match("^function:") and to.functions[d.to:sub(10)] then
+      needs[d.from] = needs[d.from] or {}
+      needs[d.from][#needs[d.from] + 1] = d.to
+    end
+  end
+  local out, seen = {}, {}
+  local function visit(k)
+    for _, f in ipairs(needs[k] or {}) do
+      if not seen[f] then
+        seen[f] = true
+        visit(f)
+        out[#out + 1] = f
+      end
+    end
+  end
+  for _, key in ipairs(select(2, sorted(to.types))) do visit("type:" .. key) end
+  table.sort(out)
+  for _, f in ipairs(out) do self.early_functions[f] = true end
+  return out
+end
+
+-- CREATE COLLATION text of collation c, with its settings spelled out (whatever FROM
+-- form created it), so that it can be created where the original is absent.
+local function collation_def(c)
+  local opts = {}
+  if c.provider == "i" then
+    opts[#opts + 1] = "provider = icu"
+    opts[#opts + 1] = "locale = " .. literal(c.locale or c.lc_collate or "")
+  else
+    opts[#opts + 1] = "provider = libc"
+    if c.lc_collate == c.lc_ctype then
+      opts[#opts + 1] = "locale = " .. literal(c.lc_collate or "")
+    else
+      opts[#opts + 1] = "lc_collate = " .. literal(c.lc_collate or "")
+      opts[#opts + 1] = "lc_ctype = " .. literal(c.lc_ctype or "")
+    end
+  end
+  if c.deterministic == false then opts[#opts + 1] = "deterministic = false" end
+  return ("CREATE COLLATION %s (%s)"):format(qn(c), table.concat(opts, ", "))
+end
+
+-- Collations: created before the types and tables that use them; one whose settings
+-- change is dropped and created again (which fails while columns use it).
+function Planner:create_collations()
+  local from, to = self.from, self.to
+  for _, c in ipairs(sorted(to.collations)) do
+    local key = c.schema .. "." .. c.name
+    local cur = from.collations and from.collations[key]
+    if cur and collation_def(cur) ~= collation_def(c) then
+      self:note("collation %s changes: it is dropped and created again, which fails while columns use it", key)
+      self:add("collation", "DROP COLLATION " .. qn(cur), "drop collation " .. key .. " (to create it again)")
+      cur = nil
+    end
+    if not cur then self:add("collation", collation_def(c), "create collation " .. key) end
+    self:comment("COLLATION", qn(c), cur and cur.comment, c.comment, "collation " .. key)
+  end
+end
+
+-- A composite attribute definition "name type" -> the (quoted) name, the type.
 local function attribute_name(def)
   local q = def:match('^(".-")%s') or def:match("^(%S+)")
   return q, def:sub(#q + 2)
@@ -964,6 +1199,7 @@ function Planner:alter_composite(key, a, b)
   end
 end
 
+-- CREATE TYPE / CREATE DOMAIN for desired type t.
 function Planner:create_type(key, t)
   if t.kind == "enum" then
     local vals = {}
@@ -983,8 +1219,9 @@ end
 
 -- Functions whose body the server checks at creation (LANGUAGE sql) may read
 -- tables: they come after the tables unless a table needs them.
+-- Aggregates come with the late functions: their state functions may be among them.
 function Planner:create_functions()
-  local from, to = self.from, self.to
+  local to = self.to
   local needed_by_table = {}
   for _, d in ipairs(to.deps or {}) do
     local kind = d.from:match("^(%a+):")
@@ -993,16 +1230,95 @@ function Planner:create_functions()
   local fkeys = {}
   for _, key in ipairs(select(2, sorted(to.functions))) do fkeys[#fkeys + 1] = "function:" .. key end
   for _, fk in ipairs(topo(fkeys, to.deps or {})) do
-    local key = fk:sub(10)
-    local f, cur = to.functions[key], from.functions[key]
-    local fresh = not cur or self.replaced_functions[key]
-    if fresh or cur.def ~= f.def then
-      local phase = (f.language == "sql" and not needed_by_table[fk]) and "late_func" or "func"
-      self:add(phase, strip_semicolon(f.def), ("%s %s %s"):format(fresh and "create" or "replace", f.kind, key))
+    if not self.early_functions[fk] then
+      local f = to.functions[fk:sub(10)]
+      local late = f.kind == "aggregate" or (f.language == "sql" and not needed_by_table[fk])
+      self:create_function(fk, late and "late_func" or "func")
     end
-    self:comment(f.kind == "procedure" and "PROCEDURE" or "FUNCTION", qn(f) .. "(" .. f.args .. ")",
-      not fresh and cur.comment or nil, f.comment, f.kind .. " " .. key)
-    self:grants("functions", func_ref(f), not fresh and cur.grants or nil, f.grants, f.kind .. " " .. key)
+  end
+end
+
+-- Create (or replace) function fk of the desired model in phase, with its comment and grants.
+function Planner:create_function(fk, phase)
+  local key = fk:sub(10)
+  local f, cur = self.to.functions[key], self.from.functions[key]
+  local fresh = not cur or self.replaced_functions[key]
+  if fresh or cur.def ~= f.def then
+    self:add(phase, strip_semicolon(f.def), ("%s %s %s"):format(fresh and "create" or "replace", f.kind, key))
+  end
+  self:comment(ROUTINE_WORD[f.kind] or "FUNCTION", qn(f) .. "(" .. f.args .. ")",
+    not fresh and cur.comment or nil, f.comment, f.kind .. " " .. key)
+  self:grants("functions", grant_ref(f), not fresh and cur.grants or nil, f.grants, f.kind .. " " .. key)
+end
+
+local EVENT_ENABLE = { D = "DISABLE", R = "ENABLE REPLICA", A = "ENABLE ALWAYS", O = "ENABLE" }
+
+-- Event triggers come last among the creations, so they do not fire on the plan's own DDL.
+function Planner:create_event_triggers()
+  local from, to = self.from, self.to
+  for _, e in ipairs(sorted(to.event_triggers)) do
+    local cur = from.event_triggers and from.event_triggers[e.name]
+    local fresh = not cur or self.event_triggers_to_create[e.name]
+    if fresh then
+      local when = ""
+      if #e.tags > 0 then
+        local tags = {}
+        for i, tg in ipairs(e.tags) do tags[i] = literal(tg) end
+        when = " WHEN TAG IN (" .. table.concat(tags, ", ") .. ")"
+      end
+      self:add("event_trigger", ("CREATE EVENT TRIGGER %s ON %s%s EXECUTE FUNCTION %s()"):format(ident(e.name),
+        e.event, when, e.func), "create event trigger " .. e.name)
+    end
+    if e.enabled ~= (fresh and "O" or cur.enabled) then
+      self:add("event_trigger", ("ALTER EVENT TRIGGER %s %s"):format(ident(e.name), EVENT_ENABLE[e.enabled] or "ENABLE"),
+        "set event trigger " .. e.name)
+    end
+    if (not fresh and cur.comment or nil) ~= e.comment then
+      self:add("event_trigger", ("COMMENT ON EVENT TRIGGER %s IS %s"):format(ident(e.name),
+        e.comment and literal(e.comment) or "NULL"), "set comment on event trigger " .. e.name)
+    end
+  end
+end
+
+local DEFACL_OBJECTS = { r = "TABLES", S = "SEQUENCES", f = "FUNCTIONS", T = "TYPES", n = "SCHEMAS" }
+
+-- ALTER DEFAULT PRIVILEGES: revoke the entries that go, grant the new ones. An absent
+-- global entry is the built-in default (acldefault, carried as _base by the other side).
+function Planner:default_privileges()
+  local from, to = self.from, self.to
+  local keys, seen = {}, {}
+  for _, m in ipairs { from.default_privileges or {}, to.default_privileges or {} } do
+    for k in pairs(m) do
+      if not seen[k] then seen[k] = true; keys[#keys + 1] = k end
+    end
+  end
+  table.sort(keys)
+  for _, key in ipairs(keys) do
+    local a, b = (from.default_privileges or {})[key], (to.default_privileges or {})[key]
+    local any = a or b
+    local old = a and a.grants or b._base or {}
+    local new = b and b.grants or a._base or {}
+    local head = ("ALTER DEFAULT PRIVILEGES FOR ROLE %s%s "):format(any.role,
+      any.schema and (" IN SCHEMA " .. ident(any.schema)) or "")
+    local what = DEFACL_OBJECTS[any.objtype] or "TABLES"
+    local label = ("default privileges of %s on %s%s"):format(any.role, what:lower(),
+      any.schema and (" in schema " .. any.schema) or "")
+    local have, want = {}, {}
+    for _, g in ipairs(old) do have[g] = true end
+    for _, g in ipairs(new) do want[g] = true end
+    for _, g in ipairs(old) do
+      if not want[g] then
+        local grantee, priv = parse_grant(g)
+        self:add("default_privileges", ("%sREVOKE %s ON %s FROM %s"):format(head, priv, what, grantee), "revoke " .. label)
+      end
+    end
+    for _, g in ipairs(new) do
+      if not have[g] then
+        local grantee, priv, opt = parse_grant(g)
+        self:add("default_privileges", ("%sGRANT %s ON %s TO %s%s"):format(head, priv, what, grantee,
+          opt and " WITH GRANT OPTION" or ""), "grant " .. label)
+      end
+    end
   end
 end
 
@@ -1019,6 +1335,7 @@ function Planner:create_tables()
   for _, tk in ipairs(topo(tkeys, edges)) do
     local key = tk:sub(7)
     local t, cur = to.tables[key], from.tables[key]
+    if cur and self:table_untouched(key) then goto next_table end
     if not cur or self.replaced_tables[key] then
       self:create_table(key, t)
       cur = nil
@@ -1061,6 +1378,7 @@ function Planner:create_tables()
       self:comment("POLICY " .. ident(p.name) .. " ON", qn(t), not fresh and old.comment or nil, p.comment,
         ("policy %s on %s"):format(p.name, key))
     end
+    ::next_table::
   end
   for _, v in ipairs(self.validate) do
     self:add("fk", ("ALTER TABLE %s VALIDATE CONSTRAINT %s"):format(qn(v.t), ident(v.c.name)),
@@ -1068,6 +1386,7 @@ function Planner:create_tables()
   end
 end
 
+-- Create trigger tr on o (table or view) when new or recreated; its enabled state and comment.
 function Planner:create_trigger(okey, o, cur, tr)
   local old = cur and cur.triggers[tr.name]
   local fresh = not old or self.triggers_to_create[okey .. "\0" .. tr.name]
@@ -1083,6 +1402,7 @@ function Planner:create_trigger(okey, o, cur, tr)
     ("trigger %s on %s"):format(tr.name, okey))
 end
 
+-- CREATE TABLE with inline columns and constraints (foreign keys and NOT VALID checks come later).
 function Planner:create_table(key, t)
   local inline = {}
   self.inline[key] = inline
@@ -1104,6 +1424,14 @@ function Planner:create_table(key, t)
     sql = head .. " PARTITION OF " .. key_qname(t.partition_of)
     if #items > 0 then sql = sql .. " (" .. table.concat(items, ", ") .. ")" end
     sql = sql .. " " .. t.partition_bound
+  elseif t.of_type then
+    -- the columns are the type's attributes; their defaults and NOT NULL are set below
+    items = {}
+    for _, c in ipairs(sorted(t.constraints)) do
+      if inline[c.name] then items[#items + 1] = "CONSTRAINT " .. ident(c.name) .. " " .. c.def end
+    end
+    sql = head .. " OF " .. t.of_type
+    if #items > 0 then sql = sql .. " (" .. table.concat(items, ", ") .. ")" end
   else
     sql = head .. " (" .. table.concat(items, ", ") .. ")"
     if #t.parents > 0 then sql = sql .. " INHERITS (" .. parent_list(t.parents) .. ")" end
@@ -1120,6 +1448,12 @@ function Planner:create_table(key, t)
         self:alter_column(key, t, pc, c)
       end
     end
+  elseif t.of_type then
+    for _, c in ipairs(columns_by_order(t)) do
+      self:alter_column(key, t, { name = c.name, type = c.type, collation = c.collation }, c)
+    end
+  else
+    for _, c in ipairs(columns_by_order(t)) do self:column_settings(key, t, {}, c) end
   end
   if t.rls then self:add("alter_table", ("ALTER TABLE %s ENABLE ROW LEVEL SECURITY"):format(qn(t)), "enable row level security on " .. key) end
   if t.force_rls then self:add("alter_table", ("ALTER TABLE %s FORCE ROW LEVEL SECURITY"):format(qn(t)), "force row level security on " .. key) end
@@ -1132,6 +1466,7 @@ local function stringish(t)
   return t == "text" or t:match("^character") ~= nil or t == "name"
 end
 
+-- Does ALTER COLUMN ... TYPE need USING for this change?
 needs_using = function(from, to)
   if stringish(from) and not stringish(to) then return true end
   if to:find(".", 1, true) or from:find(".", 1, true) then return true end
@@ -1146,6 +1481,7 @@ function Planner:alter_column(key, t, a, b)
   local col = ident(b.name)
   local label = ("modify column %s of table %s"):format(b.name, key)
   local forced = self.retype[key] and self.retype[key][b.name]
+  local forced_default = false
   local moved = self.moved[key] and self.moved[key][b.name]
   if self.default_dropped[key .. "\0" .. b.name] then
     a = setmetatable({ default = false }, { __index = a })
@@ -1155,7 +1491,13 @@ function Planner:alter_column(key, t, a, b)
     a = setmetatable({ type = moved, collation = false }, { __index = a })
   end
   local retype = a.type ~= b.type or a.collation ~= b.collation or forced
-  if forced and a.default then
+  -- from an enum to another type: enums cast to nothing but text
+  local via_text = not forced and not moved and a.type ~= b.type and self.from_enums[element_type(a.type)]
+  -- a default the new type cannot take by an implicit cast goes first, and is set again after
+  if retype and a.default and not forced and (via_text or moved or needs_using(a.type, b.type)) then
+    forced_default = true
+  end
+  if (forced or forced_default) and a.default then
     self:add("alter_table", alter(t, ("ALTER COLUMN %s DROP DEFAULT"):format(col)), label)
     a = setmetatable({ default = false }, { __index = a })
   end
@@ -1175,7 +1517,7 @@ function Planner:alter_column(key, t, a, b)
   if retype then
     local s = ("ALTER COLUMN %s TYPE %s"):format(col, b.type)
     if b.collation then s = s .. " COLLATE " .. b.collation end
-    if forced then
+    if forced or via_text then
       s = s .. (" USING %s::%s::%s"):format(col, b.type:match("%[%]$") and "text[]" or "text", b.type)
     elseif moved then
       s = s .. (" USING %s::%s"):format(col, b.type)
@@ -1192,6 +1534,8 @@ function Planner:alter_column(key, t, a, b)
   if (a.notnull or false) ~= (b.notnull or false) then
     self:add("alter_table", alter(t, ("ALTER COLUMN %s %s NOT NULL"):format(col, b.notnull and "SET" or "DROP")), label)
   end
+  -- a new type brings its own default storage
+  self:column_settings(key, t, retype and setmetatable({ storage = false }, { __index = a }) or a, b)
   if b.identity and not a.identity then
     for skey, seq in pairs(self.from.sequences) do
       if seq.owned_by == key .. "." .. b.name and not self.to.sequences[skey] and not self.dropped_early[skey] then
@@ -1219,8 +1563,29 @@ function Planner:alter_column(key, t, a, b)
   end
 end
 
+-- SET STORAGE / COMPRESSION / STATISTICS taking column a's settings to column b's.
+function Planner:column_settings(key, t, a, b)
+  local col = ident(b.name)
+  local label = ("modify column %s of table %s"):format(b.name, key)
+  if (a.storage or nil) ~= (b.storage or nil) then
+    local storage = b.storage or b._type_storage or a._type_storage
+    if storage then self:add("alter_table", alter(t, ("ALTER COLUMN %s SET STORAGE %s"):format(col, storage)), label) end
+  end
+  if (a.compression or nil) ~= (b.compression or nil) then
+    self:add("alter_table", alter(t, ("ALTER COLUMN %s SET COMPRESSION %s"):format(col, b.compression or "default")), label)
+  end
+  if (a.statistics or nil) ~= (b.statistics or nil) then
+    self:add("alter_table", alter(t, ("ALTER COLUMN %s SET STATISTICS %s"):format(col, b.statistics or "-1")), label)
+  end
+end
+
+-- ALTER TABLE statements taking table a to table b: columns dropped, added and altered; typing,
+-- partition, inheritance, persistence, options and row level security.
 function Planner:alter_table(key, a, b)
   local dropped, added = {}, {}
+  if a.of_type and a.of_type ~= b.of_type then
+    self:add("alter_table", alter(b, "NOT OF"), ("table %s is no longer of type %s"):format(key, a.of_type))
+  end
   -- generated columns first: they may depend on the other dropped columns
   local old_cols = columns_by_order(a)
   table.sort(old_cols, function(x, y)
@@ -1257,6 +1622,7 @@ function Planner:alter_table(key, a, b)
       if not c._inherited then
         added[#added + 1] = c.name
         self:add("alter_table", alter(b, "ADD COLUMN " .. column_def(c, b.name)), ("add column %s to table %s"):format(c.name, key))
+        self:column_settings(key, b, {}, c)
       end
     elseif not (c._inherited and old._inherited) then
       self:alter_column(key, b, old, c)
@@ -1282,6 +1648,9 @@ function Planner:alter_table(key, a, b)
     if not have_parent[p] then
       self:add("alter_table", alter(b, "INHERIT " .. key_qname(p)), ("table %s inherits from %s"):format(key, p))
     end
+  end
+  if b.of_type and a.of_type ~= b.of_type then
+    self:add("alter_table", alter(b, "OF " .. b.of_type), ("table %s becomes of type %s"):format(key, b.of_type))
   end
   if (a.unlogged or false) ~= (b.unlogged or false) then
     self:add("alter_table", alter(b, b.unlogged and "SET UNLOGGED" or "SET LOGGED"), "modify table " .. key)
@@ -1313,7 +1682,10 @@ function Planner:create_indexes_and_views()
     local owner_new = (to.tables[i.table] and (not from.tables[i.table] or self.replaced_tables[i.table]))
       or (to.views[i.table] and (not from.views[i.table] or self.replaced_views[i.table]))
     local fresh = not cur or self.indexes_to_create[key] or owner_new
-    if fresh then
+    if fresh and self:concurrently("create", i) then
+      self:add("index", (i.def:gsub("^CREATE (%u* ?)INDEX ", "CREATE %1INDEX CONCURRENTLY ", 1)),
+        ("create index %s to table: %s"):format(i.name, i.table), { txmode = "none", outside = "after" })
+    elseif fresh then
       self:add(to.views[i.table] and "view_index" or "index", (i.def:gsub(" ON ONLY ", " ON ", 1)), ("create index %s to table: %s"):format(i.name, i.table))
     end
     self:comment("INDEX", qn(i), not fresh and cur.comment or nil, i.comment, "index " .. key)
@@ -1332,7 +1704,13 @@ function Planner:create_indexes_and_views()
     end
     local what = v.materialized and "MATERIALIZED VIEW" or "VIEW"
     self:comment(what, qn(v), not fresh and cur.comment or nil, v.comment, "view " .. key)
-    for _, c in ipairs(sorted(v.columns)) do
+    local vcols = {}
+    for name, c in pairs(v.columns) do vcols[name] = c end
+    -- a comment removed from a view column that stays
+    for name, c in pairs(not fresh and cur.columns or {}) do
+      if not vcols[name] then vcols[name] = { name = c.name } end
+    end
+    for _, c in ipairs(sorted(vcols)) do
       local old = not fresh and cur.columns[c.name] or nil
       self:comment("COLUMN", qn(v) .. "." .. ident(c.name), old and old.comment, c.comment,
         ("column %s.%s"):format(key, c.name))
@@ -1355,6 +1733,11 @@ function Planner:drop_removed()
   end
   for _, e in ipairs(self.old_enums) do
     self:add("drop_type", "DROP TYPE " .. e.ref, "drop the replaced type " .. e.key)
+  end
+  for _, c in ipairs(sorted(from.collations)) do
+    if not (to.collations and to.collations[c.schema .. "." .. c.name]) then
+      self:add("drop_collation", "DROP COLLATION " .. qn(c), "drop collation " .. c.schema .. "." .. c.name)
+    end
   end
   for _, s in ipairs(sorted(from.sequences)) do
     local key = s.schema .. "." .. s.name
@@ -1389,7 +1772,11 @@ function M.plan(from, to, opts)
     from = from, to = to, stmts = {}, notes = {}, validate = {}, inline = {},
     policies_to_create = {}, triggers_to_create = {}, constraints_to_create = {}, indexes_to_create = {},
     retype = {}, dropped_early = {}, default_dropped = {}, old_enums = {},
+    event_triggers_to_create = {}, early_functions = {}, opts = opts, from_enums = {}, untouched = {},
   }, Planner)
+  for _, t in pairs(from.types) do
+    if t.kind == "enum" then self.from_enums[qn(t)] = true end
+  end
   local ok, err = pcall(function()
     self:find_replacements()
     self:drop_dependents()
@@ -1398,6 +1785,8 @@ function M.plan(from, to, opts)
     self:create_functions()
     self:create_tables()
     self:create_indexes_and_views()
+    self:create_event_triggers()
+    self:default_privileges()
     self:drop_removed()
   end)
   if not ok then return nil, "planning schema changes: " .. tostring(err) end
@@ -1420,7 +1809,11 @@ function M.plan(from, to, opts)
       s._enum_use = nil
     end
   end
-  local plan = { statements = {}, txmode_none = false, notes = self.notes }
+  -- _recreate: the dependency keys dropped and created again around the changes, and
+  -- _untouched: the tables found equal and untouched (for dbhost.schema.subset, which
+  -- verifies a plan on the part of the schema it is about)
+  local plan = { statements = {}, txmode_none = false, notes = self.notes, _recreate = self.recreate,
+                 _untouched = self.untouched }
   for i, s in ipairs(self.stmts) do
     s._phase, s._n = nil, nil
     s.destructive = s.destructive or false

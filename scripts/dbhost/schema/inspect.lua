@@ -65,7 +65,7 @@ WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' AND n.nspname <>
   AND ]] .. not_ext("pg_namespace", "n.oid")
 
 Q.extensions = [[
-SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version,
+SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version, av.default_version,
   CASE WHEN d.description IS DISTINCT FROM av.comment THEN d.description END AS comment
 FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
 LEFT JOIN pg_catalog.pg_available_extensions av ON av.name = e.extname
@@ -107,6 +107,7 @@ SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relpe
   c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls, array_to_string(c.reloptions, E'\x1f') AS options,
   d.description AS comment,
   CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
+  CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS of_type,
   CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
   (SELECT string_agg(pn.nspname || '.' || pc.relname, E'\x1f' ORDER BY i.inhseqno)
      FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
@@ -140,6 +141,8 @@ SELECT a.attrelid AS rel, a.attname AS name, a.attnum AS num,
      FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
      WHERE co.oid = a.attcollation) END AS collation,
   d.description AS comment,
+  CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage, t.typstorage AS type_storage,
+  %s AS compression, CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END AS statistics,
   CASE WHEN a.attacl IS NOT NULL THEN ]] .. acl_expr("a.attacl", "c", "c.relowner") .. [[ END AS grants
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
@@ -183,7 +186,9 @@ WHERE ic.relnamespace = ANY($1::oid[])
 
 Q.functions = [[
 SELECT p.oid, n.nspname AS schema, p.proname AS name, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args,
-  pg_catalog.oidvectortypes(p.proargtypes) AS argtypes, p.prokind AS kind, pg_catalog.pg_get_functiondef(p.oid) AS def, pg_catalog.pg_get_function_result(p.oid) AS result,
+  pg_catalog.oidvectortypes(p.proargtypes) AS argtypes, p.prokind AS kind,
+  CASE WHEN p.prokind = 'a' THEN ]] .. "%s" .. [[ ELSE pg_catalog.pg_get_functiondef(p.oid) END AS def,
+  pg_catalog.pg_get_function_result(p.oid) AS result,
   l.lanname AS language, d.description AS comment,
   ]] .. acl_expr("p.proacl", "f", "p.proowner") .. [[ AS grants
 FROM pg_catalog.pg_proc p
@@ -191,7 +196,7 @@ JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
 ]] .. description("d", "pg_proc", "p.oid") .. [[
 
-WHERE p.pronamespace = ANY($1::oid[]) AND p.prokind IN ('f', 'p', 'w')
+WHERE p.pronamespace = ANY($1::oid[]) AND p.prokind IN ('f', 'p', 'w', 'a')
   AND ]] .. not_ext("pg_proc", "p.oid")
 
 Q.triggers = [[
@@ -230,20 +235,136 @@ FROM pg_catalog.pg_depend d
 LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
 LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
 WHERE (d.deptype = 'n' AND d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass,
-    'pg_type'::regclass, 'pg_proc'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
+    'pg_type'::regclass, 'pg_proc'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass,
+    'pg_event_trigger'::regclass)
   AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass))
   OR (d.deptype = 'a' AND d.classid IN ('pg_class'::regclass, 'pg_constraint'::regclass)
     AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0)]]
+
+-- CREATE AGGREGATE text of an aggregate (pg_get_functiondef refuses aggregates); the
+-- options left at their defaults are not written.
+local function agg_fn(col, opt)
+  return ("CASE WHEN ag.%s <> 0 THEN ', %s = ' || ag.%s::regproc::text ELSE '' END"):format(col, opt, col)
+end
+local function agg_modify(col, opt)
+  return ("CASE WHEN ag.%s <> (CASE WHEN ag.aggkind = 'n' THEN 'r' ELSE 'w' END) THEN ', %s = ' || "
+    .. "CASE ag.%s WHEN 'r' THEN 'READ_ONLY' WHEN 's' THEN 'SHAREABLE' ELSE 'READ_WRITE' END ELSE '' END"):format(col, opt, col)
+end
+local AGGREGATE_DEF = "(SELECT 'CREATE AGGREGATE ' || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) "
+  .. "|| '(' || pg_catalog.pg_get_function_arguments(p.oid) || ') (SFUNC = ' || ag.aggtransfn::regproc::text "
+  .. "|| ', STYPE = ' || pg_catalog.format_type(ag.aggtranstype, NULL) "
+  .. "|| CASE WHEN ag.aggtransspace <> 0 THEN ', SSPACE = ' || ag.aggtransspace ELSE '' END "
+  .. "|| " .. agg_fn("aggfinalfn", "FINALFUNC")
+  .. " || CASE WHEN ag.aggfinalextra THEN ', FINALFUNC_EXTRA' ELSE '' END || " .. agg_modify("aggfinalmodify", "FINALFUNC_MODIFY")
+  .. " || " .. agg_fn("aggcombinefn", "COMBINEFUNC") .. " || " .. agg_fn("aggserialfn", "SERIALFUNC")
+  .. " || " .. agg_fn("aggdeserialfn", "DESERIALFUNC")
+  .. " || CASE WHEN ag.agginitval IS NOT NULL THEN ', INITCOND = ' || pg_catalog.quote_literal(ag.agginitval) ELSE '' END "
+  .. "|| CASE WHEN ag.aggmtransfn <> 0 THEN ', MSFUNC = ' || ag.aggmtransfn::regproc::text || ', MINVFUNC = ' "
+  .. "|| ag.aggminvtransfn::regproc::text || ', MSTYPE = ' || pg_catalog.format_type(ag.aggmtranstype, NULL) "
+  .. "|| CASE WHEN ag.aggmtransspace <> 0 THEN ', MSSPACE = ' || ag.aggmtransspace ELSE '' END || "
+  .. agg_fn("aggmfinalfn", "MFINALFUNC")
+  .. " || CASE WHEN ag.aggmfinalextra THEN ', MFINALFUNC_EXTRA' ELSE '' END || " .. agg_modify("aggmfinalmodify", "MFINALFUNC_MODIFY")
+  .. " || CASE WHEN ag.aggminitval IS NOT NULL THEN ', MINITCOND = ' || pg_catalog.quote_literal(ag.aggminitval) ELSE '' END "
+  .. "ELSE '' END "
+  .. "|| CASE WHEN ag.aggsortop <> 0 THEN (SELECT ', SORTOP = OPERATOR(' || pg_catalog.quote_ident(son.nspname) || '.' "
+  .. "|| so.oprname || ')' FROM pg_catalog.pg_operator so JOIN pg_catalog.pg_namespace son ON son.oid = so.oprnamespace "
+  .. "WHERE so.oid = ag.aggsortop) ELSE '' END "
+  .. "|| CASE WHEN ag.aggkind = 'h' THEN ', HYPOTHETICAL' ELSE '' END "
+  .. "|| CASE p.proparallel WHEN 's' THEN ', PARALLEL = SAFE' WHEN 'r' THEN ', PARALLEL = RESTRICTED' ELSE '' END "
+  .. "|| ')' FROM pg_catalog.pg_aggregate ag WHERE ag.aggfnoid = p.oid)"
+Q.functions = Q.functions:format(AGGREGATE_DEF)
+
+-- Collations the user created (CREATE COLLATION, any FROM form): their settings, so that
+-- they can be created again without the collation they were copied from. %s: the ICU
+-- locale column, which depends on the server version.
+Q.collations = [[
+SELECT co.oid, n.nspname AS schema, co.collname AS name, co.collprovider AS provider,
+  co.collisdeterministic AS deterministic, co.collcollate AS lc_collate, co.collctype AS lc_ctype,
+  %s AS icu_locale, d.description AS comment
+FROM pg_catalog.pg_collation co
+JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
+]] .. description("d", "pg_collation", "co.oid") .. [[
+
+WHERE co.collnamespace = ANY($1::oid[]) AND ]] .. not_ext("pg_collation", "co.oid")
+
+-- Event triggers (database-wide; kept when their function is in an inspected schema).
+Q.event_triggers = [[
+SELECT et.oid, et.evtname AS name, et.evtevent AS event, et.evtenabled AS enabled,
+  array_to_string(et.evttags, E'\x1f') AS tags, fn.nspname AS func_schema,
+  pg_catalog.quote_ident(fn.nspname) || '.' || pg_catalog.quote_ident(p.proname) AS func, d.description AS comment
+FROM pg_catalog.pg_event_trigger et
+JOIN pg_catalog.pg_proc p ON p.oid = et.evtfoid
+JOIN pg_catalog.pg_namespace fn ON fn.oid = p.pronamespace
+]] .. description("d", "pg_event_trigger", "et.oid") .. [[
+
+WHERE ]] .. not_ext("pg_event_trigger", "et.oid")
+
+-- Default privileges (ALTER DEFAULT PRIVILEGES): every ACL entry, the role's own included;
+-- base is what a global entry replaces (acldefault), a schema entry adds to nothing.
+local function acl_entries(expr)
+  return ("(SELECT string_agg(CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident("
+    .. "pg_catalog.pg_get_userbyid(x.grantee)) END || ' ' || x.privilege_type || CASE WHEN x.is_grantable "
+    .. "THEN ' WITH GRANT OPTION' ELSE '' END, E'\x1f' ORDER BY 1) FROM pg_catalog.aclexplode(%s) x)"):format(expr)
+end
+Q.default_privileges = [[
+SELECT pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.defaclrole)) AS role, n.nspname AS schema,
+  a.defaclobjtype AS objtype, ]] .. acl_entries("a.defaclacl") .. [[ AS grants,
+  CASE WHEN a.defaclnamespace = 0 THEN ]] .. acl_entries(
+    "pg_catalog.acldefault(CASE a.defaclobjtype WHEN 'S' THEN 's' ELSE a.defaclobjtype END, a.defaclrole)") .. [[ END AS base
+FROM pg_catalog.pg_default_acl a
+LEFT JOIN pg_catalog.pg_namespace n ON n.oid = a.defaclnamespace]]
 
 -- The catalog queries, for diagnostics (EXPLAIN) and benchmarks.
 M.queries = Q
 
 local function bool(v) return v == "t" end
 
+local STORAGE = { p = "PLAIN", e = "EXTERNAL", m = "MAIN", x = "EXTENDED" }
+local COMPRESSION = { p = "pglz", l = "lz4" }
+
+-- Coroutines (see inspect.inspect_many) whose queries are sent and awaited in two steps,
+-- yielding in between so that the other inspections' queries run on their servers meanwhile.
+local overlapped = setmetatable({}, { __mode = "k" })
+
+-- The rows of one catalog query | nil, message, sqlstate.
 local function exec(conn, sql, ...)
-  local res, err, code = conn:exec(sql, ...)
+  local res, err, code
+  local co = coroutine.running()
+  if overlapped[co] then
+    local sent, serr, scode = conn:send(sql, ...)
+    if not sent then return nil, serr, scode end
+    coroutine.yield()
+    res, err, code = conn:result()
+  else
+    res, err, code = conn:exec(sql, ...)
+  end
   if not res then return nil, err, code end
   return res.rows
+end
+
+--- inspect.inspect_many(jobs) -> { { ok, ... }, ... }: run jobs (functions) together,
+-- each in a coroutine; the inspections inside them (inspect.inspect) send each catalog
+-- query and let the others run before waiting for it, so two databases are read in about
+-- the time of one. A job's results (or false, error when it raised) come back in order.
+function M.inspect_many(jobs)
+  local cos, results = {}, {}
+  for i, job in ipairs(jobs) do
+    cos[i] = coroutine.create(job)
+    overlapped[cos[i]] = true
+  end
+  local alive = #cos
+  while alive > 0 do
+    for i, co in ipairs(cos) do
+      if coroutine.status(co) == "suspended" then
+        local r = table.pack(coroutine.resume(co))
+        if coroutine.status(co) == "dead" then
+          alive = alive - 1
+          results[i] = r
+        end
+      end
+    end
+  end
+  return results
 end
 
 -- The schemas to inspect: { oid = name } and the oid array literal.
@@ -281,13 +402,25 @@ local function build(conn, opts, m, relname)
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     if not opts.schemas or wanted_schema[r.schema] then
-      m.extensions[r.name] = { name = r.name, schema = r.schema, version = r.version, comment = r.comment }
+      m.extensions[r.name] = { name = r.name, schema = r.schema, version = r.version, comment = r.comment,
+                               _default_version = r.default_version }
     end
+  end
+
+  m.collations = {}
+  rows, err, code = exec(conn, Q.collations:format(m.server_version >= 170000 and "co.colllocale"
+    or m.server_version >= 150000 and "co.colliculocale" or "NULL"), oids)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    m.collations[r.schema .. "." .. r.name] = { schema = r.schema, name = r.name, provider = r.provider,
+      deterministic = bool(r.deterministic), lc_collate = r.lc_collate, lc_ctype = r.lc_ctype,
+      locale = r.icu_locale, comment = r.comment }
   end
 
   local type_by_oid = {}
   local composite_by_rel = {}  -- pg_class oid of a composite type -> its model entry
-  local keys = { pg_class = {}, pg_type = {}, pg_proc = {}, pg_constraint = {}, pg_trigger = {}, pg_policy = {} }
+  local keys = { pg_class = {}, pg_type = {}, pg_proc = {}, pg_constraint = {}, pg_trigger = {}, pg_policy = {},
+                 pg_event_trigger = {} }
   local colname = {}
   rows, err, code = exec(conn, Q.types, oids)
   if not rows then return nil, err, code end
@@ -330,7 +463,7 @@ local function build(conn, opts, m, relname)
         rls = bool(r.rls), force_rls = bool(r.force_rls), options = parse_options(r.options),
         comment = r.comment, partition_key = r.partition_key, partition_bound = r.partition_bound,
         parents = split(r.parents), columns = {}, constraints = {}, triggers = {}, policies = {},
-        grants = split(r.grants),
+        grants = split(r.grants), of_type = r.of_type,
       }
       if r.partition_bound then
         m.tables[key].partition_of = m.tables[key].parents[1]
@@ -354,7 +487,8 @@ local function build(conn, opts, m, relname)
     end
   end
 
-  rows, err, code = exec(conn, Q.columns, oids)
+  rows, err, code = exec(conn, Q.columns:format(m.server_version >= 140000 and "NULLIF(a.attcompression, '')"
+    or "NULL"), oids)
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     local key = relname[r.rel]
@@ -362,7 +496,9 @@ local function build(conn, opts, m, relname)
     colname[r.rel .. ":" .. r.num] = r.name
     if t then
       local col = { name = r.name, type = r.type, notnull = bool(r.notnull), collation = r.collation,
-                    comment = r.comment, grants = split(r.grants), _inherited = not bool(r.islocal) or nil, _order = tonumber(r.num) }
+                    comment = r.comment, grants = split(r.grants), _inherited = not bool(r.islocal) or nil, _order = tonumber(r.num),
+                    storage = STORAGE[r.storage], compression = COMPRESSION[r.compression],
+                    statistics = r.statistics, _type_storage = STORAGE[r.type_storage] }
       if r.generated == "s" then
         col.generated = r.default
       else
@@ -419,7 +555,7 @@ local function build(conn, opts, m, relname)
     local key = r.schema .. "." .. r.name .. "(" .. r.argtypes .. ")"
     keys.pg_proc[r.oid] = "function:" .. key
     m.functions[key] = { schema = r.schema, name = r.name, args = r.args,
-                         kind = r.kind == "p" and "procedure" or "function", def = r.def,
+                         kind = r.kind == "p" and "procedure" or r.kind == "a" and "aggregate" or "function", def = r.def,
                          result = r.result, language = r.language, comment = r.comment,
                          grants = split(r.grants) }
   end
@@ -446,6 +582,28 @@ local function build(conn, opts, m, relname)
       t.policies[r.name] = { name = r.name, command = cmds[r.cmd], permissive = bool(r.permissive),
                              roles = split(r.roles), using = r.qual, with_check = r.with_check,
                              comment = r.comment }
+    end
+  end
+
+  m.event_triggers = {}
+  rows, err, code = exec(conn, Q.event_triggers)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    if wanted_schema[r.func_schema] then
+      keys.pg_event_trigger[r.oid] = "event_trigger:" .. r.name
+      m.event_triggers[r.name] = { name = r.name, event = r.event, enabled = r.enabled, tags = split(r.tags),
+                                   func = r.func, comment = r.comment }
+    end
+  end
+
+  m.default_privileges = {}
+  rows, err, code = exec(conn, Q.default_privileges)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    -- global entries are the database's, kept when the whole database is inspected
+    if (r.schema and wanted_schema[r.schema]) or (not r.schema and not opts.schemas) then
+      m.default_privileges[r.role .. "." .. (r.schema or "") .. "." .. r.objtype] = { role = r.role, schema = r.schema,
+        objtype = r.objtype, grants = split(r.grants), _base = split(r.base) }
     end
   end
 

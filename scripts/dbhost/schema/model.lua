@@ -2,7 +2,9 @@
 --
 -- A model is a table of object kinds, each keyed by qualified name:
 --   schemas["public"]            = { name, comment, grants }
---   extensions["pgcrypto"]       = { name, schema, version, comment }
+--   extensions["pgcrypto"]       = { name, schema, version, comment, _default_version }
+--   collations["public.c"]       = { schema, name, provider = c|i|d, deterministic, lc_collate, lc_ctype,
+--                                    locale (ICU), comment }
 --   types["public.mood"]         = { schema, name, kind = "enum"|"domain"|"composite", values |
 --                                    base_type, notnull, default, collation, checks | attributes,
 --                                    columns = { [attr] = { name, comment } } (composite types:
@@ -11,26 +13,34 @@
 --                                    owned_by = "public.t.col", comment, grants }
 --   tables["public.t"]           = { schema, name, partitioned, partition_key, partition_of,
 --                                    partition_bound, parents, unlogged, rls, force_rls, options,
+--                                    of_type (typed tables),
 --                                    columns = { [name] = { name, type, notnull, default, generated,
---                                    identity, collation, comment, inherited } },
+--                                    identity, collation, storage, compression, statistics, comment,
+--                                    _inherited, _order, _type_storage } },
 --                                    constraints = { [name] = { name, type = p|u|c|f|x, def, ref_table } },
 --                                    triggers = {...}, policies = {...}, comment, grants }
 --   views["public.v"]            = { schema, name, materialized, def, options, populated, columns,
 --                                    triggers, comment, grants }
 --   indexes["public.i"]          = { schema, name, table, def, comment }
---   functions["public.f(integer)"] = { schema, name, args, kind, def, result, language, comment, grants }
+--   functions["public.f(integer)"] = { schema, name, args, kind = function|procedure|aggregate, def, result,
+--                                    language, comment, grants }
+--   event_triggers["name"]       = { name, event, tags, func, enabled, comment }
+--   default_privileges["role.schema.r"] = { role, schema (nil: global), objtype = r|S|f|T|n,
+--                                    grants (every ACL entry), _base (what a global entry replaces) }
 --   deps = { { from = "view:public.v", to = "table:public.t", col = "x" }, ... }  (pg_depend;
 --          auto = true marks an index's or constraint's automatic dependency on a column)
 -- Fields starting with "_" (physical column order) are not compared.
 local M = {}
 
-M.KINDS = { "schemas", "extensions", "types", "sequences", "tables", "views", "indexes", "functions" }
+M.KINDS = { "schemas", "extensions", "collations", "types", "sequences", "tables", "views", "indexes", "functions",
+            "event_triggers", "default_privileges" }
 
 local LABEL = {
   schemas = "schema", extensions = "extension", types = "type", sequences = "sequence",
   tables = "table", views = "view", indexes = "index", functions = "function",
   columns = "column", constraints = "constraint", triggers = "trigger", policies = "policy",
-  checks = "check",
+  checks = "check", collations = "collation", event_triggers = "event trigger",
+  default_privileges = "default privileges",
 }
 M.LABEL = LABEL
 
@@ -38,7 +48,7 @@ M.LABEL = LABEL
 local NESTED = { columns = true, constraints = true, triggers = true, policies = true, checks = true }
 
 -- Fields that are facts of the server rather than declarations of the user.
-local IGNORED = { version = "extensions" }
+local IGNORED = {}
 
 --- model.new() -> empty model
 function M.new()
@@ -121,7 +131,7 @@ local function is_list(v)
 end
 
 -- Lists whose order means nothing.
-local UNORDERED = { options = true, grants = true, roles = true }
+local UNORDERED = { options = true, grants = true, roles = true, tags = true }
 
 local function same(a, b, k)
   if UNORDERED[k] and type(a) == "table" and type(b) == "table" and #a == #b then

@@ -8,8 +8,10 @@
 --                                      `search_path=` parameter limits it to that schema)
 --   file://PATH.sql                    SQL run on a throwaway dev database
 --   file://DIR                         every *.sql file of DIR, in byte order of name
---   dir://DIR                          a migration directory, replayed file by file
--- SQL is executed statement by statement (split by dbhost.sql), so an error
+--   dir://DIR                          a migration directory, replayed by
+--                                      dbhost.migrate.replay (the executor: txmode,
+--                                      checkpoints and transactions as `apply`)
+-- SQL files are executed statement by statement (split by dbhost.sql), so an error
 -- names FILE:LINE:COL and the SQLSTATE.
 --
 -- opts: dev_url (default "local://postgres"), schemas (list), keep = true to
@@ -23,8 +25,11 @@ local errors = require "dbhost.errors"
 local devdb = require "dbhost.devdb"
 local migrate_dir = require "dbhost.migrate.dir"
 local inspect = require "dbhost.schema.inspect"
+local replay = require "dbhost.migrate.replay"
 
 local M = {}
+
+local cache_parts
 
 M.DEFAULT_DEV_URL = "local://postgres"
 
@@ -75,7 +80,15 @@ local function open_dev(opts)
   return dev, conn
 end
 
--- Run a list of { name, text } scripts on a fresh dev database and inspect it.
+-- What besides the content decides a loaded model: the dev database and the schemas asked for.
+cache_parts = function(opts, parts)
+  local out = { opts.dev_url or M.DEFAULT_DEV_URL, table.concat(opts.schemas or {}, ",") }
+  for _, p in ipairs(parts) do out[#out + 1] = p end
+  return out
+end
+
+-- Run a list of { name, text } scripts (or, with scripts.dir, replay that migration
+-- directory) on a fresh dev database and inspect it.
 local function load_scripts(scripts, opts, info)
   local dev, conn = open_dev(opts)
   if not dev then return nil, conn end
@@ -84,6 +97,20 @@ local function load_scripts(scripts, opts, info)
     dev:close()
     return nil, msg
   end
+  if scripts.dir then
+    conn:close()
+    local rconn, err = replay.onto_dev(dev, scripts.dir, function(u)
+      local c, cerr = pg.connect((url.split_search_path(u)), { timeout = 30 })
+      if not c then return nil, "connecting to the dev database: " .. message(cerr) end
+      c:exec("SET client_min_messages = warning")
+      return c
+    end)
+    if not rconn then
+      dev:close()
+      return nil, err
+    end
+    conn, info.reused = rconn, err
+  end
   for _, s in ipairs(scripts) do
     local ok, err = M.run_sql(conn, s.text, s.name)
     if not ok then return fail(err) end
@@ -91,6 +118,7 @@ local function load_scripts(scripts, opts, info)
   local schemas = opts.schemas or (dev.schema and { dev.schema }) or nil
   local m, err = inspect.inspect(conn, { schemas = schemas })
   if not m then return fail("inspecting the dev database: " .. message(err)) end
+  info.used = dev.used
   if opts.keep then
     info.dev, info.conn = dev, conn
   else
@@ -104,7 +132,53 @@ end
 -- SQL text from elsewhere (an ORM's schema printer), run on a throwaway dev
 -- database and inspected; errors name `name`, line and column.
 function M.load_text(name, text, opts)
-  return load_scripts({ { name = name, text = text } }, opts or {}, { kind = "text", name = name })
+  opts = opts or {}
+  local function build() return load_scripts({ { name = name, text = text } }, opts, { kind = "text", name = name }) end
+  if opts.keep then return build() end
+  return replay.cached_model("schema", cache_parts(opts, { name, text }), build)
+end
+
+--- source.replay_more(info, path, opts) -> model, info | nil, message
+-- info is what load("dir://...", { keep = ... }) kept open: the files of the migration
+-- directory at path that are not applied there yet (those added since) are replayed on it
+-- (the executor runs the pending files only), and it is inspected again; the model is
+-- stored in the replay cache under the directory's new total.
+function M.replay_more(info, path, opts)
+  opts = opts or {}
+  local d, err = migrate_dir.open(path)
+  if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)) end
+  local ok, rerr = replay.run(info.conn, d)
+  if not ok then return nil, rerr end
+  local schemas = opts.schemas or (info.dev.schema and { info.dev.schema }) or nil
+  return replay.cached_model("replay", cache_parts(opts, { d.total }), function()
+    local m, ierr = inspect.inspect(info.conn, { schemas = schemas })
+    if not m then return nil, "inspecting the dev database: " .. message(ierr) end
+    return m, { kind = "dir", files = d.files }
+  end)
+end
+
+--- source.load_pair(src_a, opts_a, src_b, opts_b) -> model_a, info_a, model_b, info_b
+-- Both sources at once (their inspections overlap); on failure of either:
+-- nil, message, code, which (1 or 2) (what the other opened with opts.keep is closed).
+function M.load_pair(src_a, opts_a, src_b, opts_b)
+  local r = inspect.inspect_many {
+    function() return M.load(src_a, opts_a) end,
+    function() return M.load(src_b, opts_b) end,
+  }
+  local function close(info)
+    if type(info) == "table" and info.conn then info.conn:close() info.dev:close() end
+  end
+  for i = 1, 2 do
+    if not r[i][1] then
+      close(r[3 - i][3])
+      error(r[i][2], 0)
+    end
+    if not r[i][2] then
+      close(r[3 - i][3])
+      return nil, r[i][3], r[i][4], i
+    end
+  end
+  return r[1][2], r[1][3], r[2][2], r[2][3]
 end
 
 --- source.load(src, opts) -> model, info | nil, message, code
@@ -126,21 +200,26 @@ function M.load(src, opts)
   if path then
     local files, err = sql_files(path)
     if not files then return nil, err, "ECONFIG" end
-    local scripts = {}
+    local scripts, parts = {}, {}
     for i, f in ipairs(files) do
       local text, rerr = fs.read(f)
       if not text then return nil, ("reading %s: %s"):format(f, tostring(rerr)) end
       scripts[i] = { name = f, text = text }
+      parts[#parts + 1] = f
+      parts[#parts + 1] = text
     end
-    return load_scripts(scripts, opts, { kind = "file", files = files })
+    local function build() return load_scripts(scripts, opts, { kind = "file", files = files }) end
+    if opts.keep then return build() end
+    return replay.cached_model("schema", cache_parts(opts, parts), build)
   end
   path = src:match("^dir://(.*)$")
   if path then
     local d, err = migrate_dir.open(path)
     if not d then return nil, ("migration directory %s: %s"):format(path, tostring(err)), "ECONFIG" end
-    local scripts = {}
-    for i, f in ipairs(d.files) do scripts[i] = { name = f.path, text = f:text() } end
-    return load_scripts(scripts, opts, { kind = "dir", files = d.files })
+    local function build() return load_scripts({ dir = d }, opts, { kind = "dir", files = d.files }) end
+    if opts.keep == true then return build() end
+    -- keep = "on_miss": from the cache when it has it, else replayed and kept open
+    return replay.cached_model("replay", cache_parts(opts, { d.total }), build)
   end
   return nil, ("unsupported schema source %q: use a postgres:// URL, file://PATH or dir://PATH"):format(url.redact(src)), "ECONFIG"
 end
