@@ -38,8 +38,9 @@
 **             (spawn's default) | a path, opened by the caller (relative to
 **             the caller's cwd) for appending, created 0644 (umask applies);
 **             a symbolic link there is refused (ELOOP).
-**   timeout   run only: seconds; then the group gets SIGTERM, SIGKILL 0.5 s
-**             later, and the result has timed_out = true.
+**   timeout   run only: seconds; then the group gets SIGTERM, SIGKILL `grace`
+**             seconds later, and the result has timed_out = true.
+**   grace     run only: seconds between that SIGTERM and SIGKILL (default 0.5).
 **   user      name or uid. When dbhost runs as root: the child calls
 **             setgroups (the user's groups), setgid, setuid, and gets HOME,
 **             USER and LOGNAME. Not root: "EPERM" unless it is ourselves.
@@ -242,11 +243,11 @@ static job *job_new(lua_State *L) {
 
 enum {
   OPT_ARGV, OPT_ENV, OPT_ENV_ADD, OPT_CWD, OPT_USER, OPT_STDIN, OPT_STDOUT,
-  OPT_STDERR, OPT_DEATH, OPT_TIMEOUT, OPT_COUNT
+  OPT_STDERR, OPT_DEATH, OPT_TIMEOUT, OPT_GRACE, OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
   "argv", "env", "env_add", "cwd", "user", "stdin", "stdout", "stderr",
-  "death_signal", "timeout",
+  "death_signal", "timeout", "grace",
 };
 
 /* The validated options; values stay on the Lua stack from `base` on. */
@@ -258,6 +259,7 @@ typedef struct options {
   const char *stdin_data;       /* run: NULL means /dev/null */
   size_t stdin_len;
   double timeout;               /* run: 0 means none */
+  double grace;                 /* run: seconds between SIGTERM and SIGKILL */
 } options;
 
 #define OPT(o, i) ((o)->base + (i))
@@ -363,7 +365,7 @@ static void check_options(lua_State *L, options *o) {
     int known = 0;
     if (lua_type(L, -1) == LUA_TSTRING)
       for (int i = 0; i < OPT_COUNT && !known; i++)
-        known = (o->for_run || i != OPT_TIMEOUT) &&
+        known = (o->for_run || (i != OPT_TIMEOUT && i != OPT_GRACE)) &&
                 strcmp(lua_tostring(L, -1), option_names[i]) == 0;
     if (!known)
       opt_error(L, lua_type(L, -1) == LUA_TSTRING ? "unknown option '%s'" : "unknown option",
@@ -407,6 +409,13 @@ static void check_options(lua_State *L, options *o) {
     o->timeout = lua_tonumber(L, idx);
     if (!(o->timeout > 0) || !isfinite(o->timeout))
       opt_error(L, "timeout must be a positive number of seconds");
+  }
+  idx = OPT(o, OPT_GRACE);
+  o->grace = KILL_GRACE;
+  if (o->for_run && !lua_isnil(L, idx)) {
+    if (lua_type(L, idx) != LUA_TNUMBER || !(lua_tonumber(L, idx) >= 0) || !isfinite(lua_tonumber(L, idx)))
+      opt_error(L, "grace must be a number of seconds >= 0");
+    o->grace = lua_tonumber(L, idx);
   }
 }
 
@@ -995,6 +1004,7 @@ typedef struct run_state {
   int reaped, lost, wstatus;
   int phase;           /* 0 running, 1 SIGTERM sent, 2 SIGKILL sent */
   double kill_at;
+  double grace;        /* seconds between SIGTERM and SIGKILL */
   int timed_out, interrupted, failed;  /* failed: an errno that ends the run */
   const char *in_data;
   size_t in_len, in_off;
@@ -1014,7 +1024,7 @@ static void try_reap(run_state *s) {
 static void begin_stop(run_state *s, double now) {
   killpg(s->pid, SIGTERM);
   s->phase = 1;
-  s->kill_at = now + KILL_GRACE;
+  s->kill_at = now + s->grace;
 }
 
 /* Read one chunk from a capture pipe; closes it at EOF or error. Returns
@@ -1203,6 +1213,7 @@ static int proc_run(lua_State *L) {
     sigpipe_restore(&guard);
     return 3;
   }
+  s.grace = o.grace;
   s.in_data = o.stdin_data;
   s.in_len = o.stdin_len;
   run_loop(j, &s, o.timeout > 0 ? start + o.timeout : 0);

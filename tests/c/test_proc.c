@@ -356,12 +356,13 @@ static void test_timeout_terms_grandchildren(void **state) {
            "local proc = ...\n"
            "return proc.run{ argv = { 'sh', '-c', [[\n"
            "  sh -c 'trap \"echo clean > %s; exit 0\" TERM; while :; do sleep 0.05; done' &\n"
-           "  wait]] }, timeout = 1.0 }",
+           "  wait]] }, timeout = 1.0, grace = 10 }",
            path);
   eval(L, code);
   assert_true(field_bool(L, 1, "timed_out"));
   /* run returns when its child exits; the grandchild's trap may run a moment
-     later (it first finishes its current sleep), so give it time under load */
+     later (it first finishes its current sleep). A generous grace keeps a loaded
+     machine from reaching SIGKILL before the trap ran. */
   const char *text = NULL;
   for (int i = 0; i < 300 && (!(text = read_file(path)) || !*text); i++)
     usleep(10000);
@@ -822,6 +823,8 @@ static void test_misuse_raises(void **state) {
   assert_error_has(L, "local proc = ... proc.run{ argv = { 'true' }, env = { A = false } }",
                    "env.A must be a string");
   assert_error_has(L, "local proc = ... proc.run{ argv = { 'true' }, timeout = -1 }", "timeout");
+  assert_error_has(L, "local proc = ... proc.run{ argv = { 'true' }, grace = -1 }", "grace");
+  assert_error_has(L, "local proc = ... proc.spawn{ argv = { 'true' }, grace = 1 }", "unknown option 'grace'");
   assert_error_has(L, "local proc = ... proc.run{ argv = { 'true' }, stdin = 5 }", "stdin");
   assert_error_has(L, "local proc = ... proc.run{ argv = { 'true' }, user = {} }", "user");
   assert_error_has(L, "local proc = ... proc.run{ argv = { 'true' }, death_signal = 'NOPE' }",

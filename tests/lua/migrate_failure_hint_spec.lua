@@ -5,8 +5,9 @@ local apply = require "dbhost.migrate.apply"
 
 local function failure(sqlstate, message)
   return {
-    file = { name = "20260101000000_init.sql", path = "migrations/20260101000000_init.sql" },
-    stmt = { text = "CREATE TABLE t2000 (id integer)", line = 30994, col = 1 },
+    file = { name = "20260101000000_init.sql", path = "migrations/20260101000000_init.sql",
+             text = function() return string.rep("\n", 30993) .. "CREATE TABLE t2000 (id integer);\n" end },
+    stmt = { text = "CREATE TABLE t2000 (id integer)", line = 30994, col = 1, pos = 30993 },
     err = { message = message, sqlstate = sqlstate, hint = "You might need to increase max_locks_per_transaction." },
   }
 end

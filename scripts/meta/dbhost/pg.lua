@@ -97,6 +97,25 @@ function conn:exec(sql, ...) end
 ---@return string? sqlstate
 function conn:exec_all(sql) end
 
+--- Send a query and return at once (several connections can work at the same time);
+--- conn:result() waits for its answer. Parameters as for exec.
+---@param sql string
+---@param ... any
+---@return true|nil ok
+---@return dbhost.pg.error? err
+---@return string? sqlstate
+function conn:send(sql, ...) end
+
+--- Wait for the answer to what conn:send sent.
+---@return dbhost.pg.result|nil res
+---@return dbhost.pg.error? err
+---@return string? sqlstate
+function conn:result() end
+
+--- Whether the sent query still runs (never waits).
+---@return boolean
+function conn:busy() end
+
 --- conn:exec(...).rows
 ---@param sql string
 ---@param ... string|number|boolean|nil

@@ -20,7 +20,8 @@ local proc = {}
 ---@field stderr? "capture"|"inherit"|"null"|string
 ---@field death_signal? string|integer Linux: the signal the child gets when dbhost dies
 ---@field stdin? string run: text written to the child (nil: /dev/null); spawn: nil or "null"
----@field timeout? number run: seconds, then SIGTERM to the group and SIGKILL 0.5 s later
+---@field timeout? number run: seconds, then SIGTERM to the group and SIGKILL `grace` seconds later
+---@field grace? number run: seconds between that SIGTERM and SIGKILL (default 0.5)
 
 ---@class dbhost.proc.result
 ---@field status? integer exit status (nil when killed by a signal)
