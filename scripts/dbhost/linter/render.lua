@@ -81,7 +81,7 @@ function M.json(res)
             error = f.trace.error, skipped = f.trace.skipped }
     end
     findings[i] = {
-      code = f.code, name = f.name, aliases = arr(f.aliases), severity = f.severity, file = f.file,
+      code = f.code, name = f.name, aliases = arr(f.aliases), analyzer = f.analyzer, severity = f.severity, file = f.file,
       line = f.line, column = f.column, statement = f.statement, message = f.message,
       advice = f.advice, trace = t or cjson.null, disagreement = f.disagreement or cjson.null,
     }
@@ -134,7 +134,7 @@ function M.markdown(res, title)
     end
     out[#out + 1] = ""
     for _, f in ipairs(rules) do
-      out[#out + 1] = ("- **%s** %s: %s"):format(f.code, md_escape(f.why or ""), md_escape(f.advice))
+      out[#out + 1] = ("- **%s** %s **Advice:** %s"):format(f.code, md_escape(f.why or ""), md_escape(f.advice))
     end
   end
   if res.trace and #res.trace > 0 then
