@@ -88,9 +88,18 @@ function M.json(res)
   end
   local files = {}
   for i, f in ipairs(res.files) do files[i] = { path = f.path, statements = f.statements, findings = f.findings } end
+  local trace = cjson.null
+  if res.trace then
+    trace = {}
+    for i, t in ipairs(res.trace) do
+      trace[i] = { file = t.file, line = t.line, statement = t.statement, locks = arr(t.locks),
+                   rewrites = arr(t.rewrites), scans = arr(t.scans), error = t.error, skipped = t.skipped }
+    end
+    trace = arr(trace)
+  end
   local doc = {
     version = 1, files = arr(files), findings = arr(findings), counts = res.counts,
-    disagreements = arr(res.disagreements),
+    disagreements = arr(res.disagreements), trace = trace,
   }
   local s = cjson.encode(doc)
   s = s:gsub('"\\u0000dbhost%-empty%-array\\u0000"', "[]")

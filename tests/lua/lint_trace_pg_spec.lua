@@ -1,0 +1,96 @@
+-- lint_trace_pg_spec.lua: `dbhost lint --trace` against a real PostgreSQL 15
+-- server (the suite's server: --dev-url postgres://… makes a scratch database
+-- there): measured locks, rewrites and scans.
+local helper = require "helper"
+local proc = require "dbhost.proc"
+local cjson = require "cjson"
+local fs = require "dbhost.fs"
+
+local dir
+
+local function write(name, text)
+  assert(fs.write(dir .. "/" .. name, text))
+  return dir .. "/" .. name
+end
+
+local function trace(files)
+  local argv = { helper.dbhost, "lint", "--trace", "--format", "json",
+                 "--dev-url", assert(os.getenv("DBHOST_TEST_DATABASE_URL")) }
+  for _, f in ipairs(files) do argv[#argv + 1] = f end
+  local r = assert(proc.run { argv = argv, timeout = 120 })
+  assert(r.status == 0 or r.status == 1, r.stderr)
+  assert(r.stdout ~= "", r.stderr)
+  return cjson.decode(r.stdout)
+end
+
+local function finding(doc, code, line)
+  for _, f in ipairs(doc.findings) do
+    if f.code == code and f.line == line then return f end
+  end
+end
+
+local function locks_on(t, rel)
+  local out = {}
+  for _, l in ipairs(t.locks) do
+    if l.relation == rel then out[#out + 1] = l.mode end
+  end
+  table.sort(out)
+  return out
+end
+
+describe("lint --trace", function()
+  local doc
+  setup(function()
+    dir = assert(fs.mkdtemp("dbhost-trace-"))
+    local init = write("1_init.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text, age int, name varchar(20));\n"
+      .. "CREATE INDEX users_age_idx ON users (age);\n")
+    local change = write("2_change.sql", "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
+      .. "ALTER TABLE users ALTER COLUMN name TYPE text;\n"
+      .. "ALTER TABLE users ALTER COLUMN age TYPE bigint;\n")
+    local index = write("3_index.sql", "CREATE INDEX users_email_idx ON users (email);\n")
+    local concurrent = write("4_concurrent.sql", "-- atlas:txmode none\n\n"
+      .. "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);\n")
+    doc = trace({ init, change, index, concurrent })
+  end)
+  teardown(function()
+    if dir then fs.rmtree(dir) end
+  end)
+
+  it("measures that SET NOT NULL scans the table under ACCESS EXCLUSIVE", function()
+    local f = assert(finding(doc, "PG303", 1))
+    assert.are.same({ "AccessExclusive" }, locks_on(f.trace, "users"))
+    assert.are.same({ { relation = "users", count = 1 } }, f.trace.scans)
+    assert.are.same({}, f.trace.rewrites)
+    assert.are.equal(cjson.null, f.disagreement)
+  end)
+
+  it("measures that int to bigint rewrites the table and its indexes", function()
+    local f = assert(finding(doc, "PG301", 3))
+    assert.are.same({ "users", "users_age_idx", "users_pkey" }, f.trace.rewrites)
+    assert.are.equal(cjson.null, f.disagreement)
+  end)
+
+  it("measures that varchar to text does not rewrite (and no rule claims it does)", function()
+    assert.is_nil(finding(doc, "PG301", 2))
+    for _, t in ipairs(doc.disagreements) do
+      assert.are_not.equal(2, t.line)
+    end
+  end)
+
+  it("measures the SHARE lock of a plain CREATE INDEX", function()
+    local f = assert(finding(doc, "PG101", 1))
+    assert.are.same({ "Share" }, locks_on(f.trace, "users"))
+    assert.are.equal(cjson.null, f.disagreement)
+  end)
+
+  it("runs CREATE INDEX CONCURRENTLY outside a transaction, where its locks cannot be read afterwards", function()
+    local fact
+    for _, t in ipairs(doc.trace) do
+      if t.file:match("4_concurrent") then fact = t end
+    end
+    assert.is_not_nil(fact)
+    assert.are.equal(3, fact.line)
+    assert.are.same({}, fact.rewrites)
+    assert.is_truthy(fact.skipped:find("outside a transaction", 1, true))
+  end)
+end)
