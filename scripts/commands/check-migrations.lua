@@ -14,6 +14,7 @@ local revisions = require "dbhost.migrate.revisions"
 local desired = require "dbhost.desired"
 local inspect = require "dbhost.schema.inspect"
 local diff = require "dbhost.schema.diff"
+local lint_step = require "dbhost.linter.check_step"
 
 return {
   summary = "Check MigrationHash, atlas.sum and the migrations (pre-commit hook and CI)",
@@ -31,7 +32,8 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
   options = workspace.with(workspace.template_option,
     { "format", arg = "FORMAT", choices = report.formats, default = "text", help = "output format" },
     { "dev-url", arg = "URL", help = "throwaway database to replay on (default: dev of the env, else local://postgres)" },
-    { "to", arg = "SRC", many = true, help = "desired schema (default: src of the env in atlas.hcl)" }),
+    { "to", arg = "SRC", many = true, help = "desired schema (default: src of the env in atlas.hcl)" },
+    lint_step.options[1], lint_step.options[2]),
   run = function(opts)
     local ws = workspace.open(opts)
     local r = report.new("check-migrations")
@@ -93,6 +95,7 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
     end)
     if conn then conn:close() end
     if dev then dev:close() end
+    lint_step.add(r, ws, opts)
 
     io.stdout:write(r:render(opts.format))
     return r.ok and 0 or 1

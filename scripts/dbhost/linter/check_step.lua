@@ -1,0 +1,63 @@
+--- dbhost.linter.check_step: the lint step of check-migrations, self-contained.
+--
+--   check_step.options          -- flags to append to check-migrations' options (--base, --full)
+--   check_step.add(r, ws, opts) -- r: a dbhost.report; lints the migration files that are
+--                                  new against the base (static rules, and non-linear history)
+-- The base is --base REF, else the merge-base with the upstream branch or origin/main.
+-- Without --full, when neither the migration directory nor the desired-schema files
+-- changed against the base, the step says so and skips.
+local migdir = require "dbhost.migrate.dir"
+local run = require "dbhost.linter.run"
+local gitbase = require "dbhost.linter.gitbase"
+local render = require "dbhost.linter.render"
+
+local M = {}
+
+M.options = {
+  { "base", arg = "REF", help = "git ref the lint step compares with (default: merge-base with upstream or origin/main)" },
+  { "full", help = "lint every migration file even when nothing changed against the base" },
+}
+
+function M.add(r, ws, opts)
+  r:step("new migration files pass lint", function(step)
+    local dir, derr = migdir.open(ws.dir)
+    if not dir then return step:fail(derr) end
+    local ref = opts.base or gitbase.default_ref()
+    local at = ref and gitbase.files_at(ref, ws.dir)
+    if not opts.full then
+      if not at then return step:skip("no git base to compare with (use --base REF or --full)") end
+      local paths = { ws.dir }
+      for _, s in ipairs(ws.config.src or {}) do
+        local p = type(s) == "string" and s:match("^file://(.*)$")
+        if p then paths[#paths + 1] = p end
+      end
+      local changed = gitbase.changed(ref, paths)
+      if changed == false then
+        return step:skip(("neither %s nor the desired schema changed against %s (--full lints anyway)")
+          :format(ws.dir, ref:sub(1, 12)))
+      end
+    end
+    local latest
+    for name in pairs(at or {}) do
+      local v = migdir.version_of(name)
+      if not latest or v > latest then latest = v end
+    end
+    local history, files = {}, {}
+    for _, f in ipairs(dir.files) do
+      local entry = { path = f.path, text = f:text(), version = f.version,
+                      base = at and { ref = ref:sub(1, 12), latest = latest } or nil }
+      if opts.full or not at or not at[f.name] then files[#files + 1] = entry else history[#history + 1] = entry end
+    end
+    if #files == 0 then return step:skip("no migration file is new against " .. ref:sub(1, 12)) end
+    local res = run.lint { files = files, history = history, lint_config = ws.config.lint or {} }
+    local c = res.counts
+    local summary = ("%d file(s): %d error(s), %d warning(s), %d info"):format(#files, c.error, c.warning, c.info)
+    if c.error > 0 then return step:fail(summary, render.text(res)) end
+    step:note(summary)
+    for _, f in ipairs(res.findings) do
+      step:note(("%s:%d:%d: %s %s: %s"):format(f.file, f.line, f.column, f.severity, f.code, f.message))
+    end
+  end)
+end
+
+return M
