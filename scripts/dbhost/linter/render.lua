@@ -93,7 +93,8 @@ function M.json(res)
     trace = {}
     for i, t in ipairs(res.trace) do
       trace[i] = { file = t.file, line = t.line, statement = t.statement, locks = arr(t.locks),
-                   rewrites = arr(t.rewrites), scans = arr(t.scans), error = t.error, skipped = t.skipped }
+                   rewrites = arr(t.rewrites), scans = arr(t.scans), error = t.error, skipped = t.skipped,
+                   waiting = t.waiting and arr(t.waiting) or nil, observed = t.observed }
     end
     trace = arr(trace)
   end

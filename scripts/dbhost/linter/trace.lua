@@ -15,6 +15,8 @@ local sql = require "dbhost.sql"
 local pg = require "dbhost.pg"
 local devdb = require "dbhost.devdb"
 local errors = require "dbhost.errors"
+local proc = require "dbhost.proc"
+local fs = require "dbhost.fs"
 
 local M = {}
 
@@ -95,7 +97,8 @@ function M.seed(conn)
 end
 
 local RELS = [[
-SELECT c.oid::bigint AS oid, c.relname, c.relfilenode::bigint AS node, c.relkind
+SELECT c.oid::bigint AS oid, c.relname, c.relfilenode::bigint AS node, c.relkind,
+       c.oid::regclass::text AS qname
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'i', 'I', 'm', 't') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname <> 'atlas_schema_revisions']]
@@ -165,8 +168,86 @@ local function needs_autocommit(text)
   return t:find("CONCURRENTLY", 1, true) or t:match("^%s*VACUUM") or t:match("^%s*ALTER%s+SYSTEM")
 end
 
--- trace_file(conn, file, tx_mode) -> list of facts
-local function trace_file(conn, file, tx_mode)
+-- The child that runs a statement which cannot run inside a transaction block.
+local CHILD = [[
+local pg = require "dbhost.pg"
+local fs = require "dbhost.fs"
+local dir = assert(os.getenv("DBHOST_TRACE_DIR"))
+local conn = assert(pg.connect(assert(fs.read(dir .. "/url"))))
+assert(conn:exec("SET application_name = " .. conn:escape_literal(os.getenv("DBHOST_TRACE_TAG"))))
+local ok, err = conn:exec(assert(fs.read(dir .. "/sql")))
+if not ok then
+  io.stderr:write(type(err) == "table" and err.message or tostring(err))
+  os.exit(1)
+end
+]]
+
+local function self_exe()
+  return fs.realpath("/proc/self/exe") or arg[0]
+end
+
+-- observe_outside_tx(conn, url, pre, text) -> locks, waiting | nil, why, error
+-- Locks of a statement that runs outside a transaction block (CONCURRENTLY, VACUUM)
+-- cannot be read afterwards. A second session holds ROW EXCLUSIVE on every table that
+-- existed before the file, which such statements wait for (they wait out writers); a
+-- child process runs the statement, and we read its granted locks while it waits.
+-- Then the blocker lets go and the statement completes.
+local function observe_outside_tx(conn, url, pre, text)
+  local blocker = pg.connect(url, { timeout = 30 })
+  if not blocker then return nil, "no second session for the observation" end
+  local tmp = assert(fs.mkdtemp("dbhost-trace-"))
+  local function cleanup()
+    blocker:close()
+    fs.rmtree(tmp)
+  end
+  q(blocker, "BEGIN")
+  for _, r in pairs(pre.rels) do
+    if r.relkind == "r" or r.relkind == "p" then
+      blocker:exec("LOCK TABLE ONLY " .. r.qname .. " IN ROW EXCLUSIVE MODE")
+    end
+  end
+  assert(fs.write(tmp .. "/url", url))
+  assert(fs.write(tmp .. "/sql", text))
+  assert(fs.write(tmp .. "/child.lua", CHILD))
+  local tag = ("dbhost-trace-%d-%d"):format(proc.pid(), math.random(1, 1e9))
+  local child, serr = proc.spawn {
+    argv = { self_exe(), "lua", tmp .. "/child.lua" }, stderr = tmp .. "/stderr",
+    env_add = { DBHOST_TRACE_DIR = tmp, DBHOST_TRACE_TAG = tag }, death_signal = 9,
+  }
+  if not child then
+    cleanup()
+    return nil, "cannot run the observed statement: " .. tostring(serr)
+  end
+  local locks, waiting, seen = {}, {}, false
+  local deadline = proc.now() + 10
+  while proc.now() < deadline and child:running() do
+    local res = conn:exec([[SELECT l.relation::bigint AS oid, l.mode, l.granted
+      FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
+      WHERE a.application_name = $1 AND a.wait_event_type = 'Lock' AND l.locktype = 'relation']], tag)
+    if res and #res.rows > 0 then
+      for _, l in ipairs(res.rows) do
+        local rel = pre.rels[l.oid]
+        if rel then
+          local item = { relation = rel.relname, mode = (l.mode:gsub("Lock$", "")) }
+          if l.granted == "t" then locks[#locks + 1] = item else waiting[#waiting + 1] = item end
+        end
+      end
+      seen = true
+      break
+    end
+    proc.sleep(0.005)
+  end
+  blocker:exec("ROLLBACK")
+  local status = child:wait(60)
+  local err = fs.read(tmp .. "/stderr")
+  cleanup()
+  if status ~= 0 then return nil, nil, (err and err ~= "") and err or "the statement failed" end
+  if not seen then return nil, "it did not wait for other sessions, so its locks were not seen" end
+  return sorted_locks(locks), sorted_locks(waiting)
+end
+
+-- trace_file(conn, url, file, tx_mode) -> list of facts
+local function trace_file(conn, url, file, tx_mode)
   local out = {}
   local stmts = sql.split(file.text, file.path)
   if not stmts then return out end
@@ -187,20 +268,26 @@ local function trace_file(conn, file, tx_mode)
     elseif upper:match("^%s*BEGIN") or upper:match("^%s*START%s+TRANSACTION") or upper:match("^%s*COMMIT")
         or upper:match("^%s*END") or upper:match("^%s*ROLLBACK") then
       fact.skipped = "transaction control (the trace manages transactions)"
-    elseif needs_autocommit(st.text) or txmode == "none" then
+    elseif needs_autocommit(st.text) then
       if open then q(conn, "COMMIT") open = false end
       local before = snapshot(conn)
-      local ok, err = conn:exec(st.text)
-      if not ok then
-        fact.error, failed = type(err) == "table" and err.message or tostring(err), true
+      local locks, second, err = observe_outside_tx(conn, url, pre, st.text)
+      if err then
+        fact.error, failed = err, true
       else
         local after = snapshot(conn)
         local _, _, rewrites = facts(pre, before, after)
-        fact.rewrites = rewrites
-        fact.locks, fact.scans = {}, {}
-        fact.skipped = "runs outside a transaction: locks are not observable afterwards"
+        fact.rewrites, fact.scans = rewrites, {}
+        if locks then
+          fact.locks, fact.held, fact.waiting = locks, locks, second
+          fact.observed = "read from another session while the statement waited for concurrent transactions"
+        else
+          fact.locks = {}
+          fact.skipped = "runs outside a transaction; " .. second
+        end
       end
     else
+      if txmode == "none" and open then q(conn, "COMMIT") open = false end
       begin()
       local before = snapshot(conn)
       local ok, err = conn:exec(st.text)
@@ -211,6 +298,7 @@ local function trace_file(conn, file, tx_mode)
       else
         local after = snapshot(conn)
         fact.locks, fact.held, fact.rewrites, fact.scans = facts(pre, before, after)
+        if txmode == "none" then q(conn, "COMMIT") open = false end
       end
     end
   end
@@ -262,7 +350,7 @@ function M.attach(res, o)
     M.seed(conn)
     res.trace = {}
     for _, f in ipairs(o.files) do
-      for _, fact in ipairs(trace_file(conn, f, o.tx_mode or "file")) do res.trace[#res.trace + 1] = fact end
+      for _, fact in ipairs(trace_file(conn, dev.url, f, o.tx_mode or "file")) do res.trace[#res.trace + 1] = fact end
     end
   end)
   conn:close()
