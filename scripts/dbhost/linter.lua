@@ -452,25 +452,45 @@ local function lint_one(file, s, mdl)
     for i, st in ipairs(stmts) do ctx.index = i record(ctx, st) end
     return {}, #stmts
   end
-  local active = {}
-  for _, r in ipairs(s.rules) do
-    if s.enabled[r.code] then active[#active + 1] = r end
+  if not s.active then
+    s.active, s.before = {}, {}
+    for _, r in ipairs(s.rules) do
+      if s.enabled[r.code] then
+        s.active[#s.active + 1] = r
+        if r.before then s.before[#s.before + 1] = r end
+      end
+    end
+  end
+  local active, before = s.active, s.before
+  -- the rules that look at a statement type (a rule's `on` list; no list = every type)
+  s.bytype = s.bytype or {}
+  local function rules_for(t)
+    local list = s.bytype[t]
+    if not list then
+      list = {}
+      for _, r in ipairs(active) do
+        local match = r.check and r.on == nil
+        for _, o in ipairs(r.on or {}) do match = match or o == t end
+        if match and r.check then list[#list + 1] = r end
+      end
+      s.bytype[t] = list
+    end
+    return list
   end
   local function emit(rule, st, result)
     if result == nil or result == false then return end
-    if type(result) ~= "table" then result = { result } end
+    if type(result) ~= "table" then
+      findings[#findings + 1] = make_finding(rule, s.severity[rule.code], file.path, st, result, s)
+      return
+    end
     for _, msg in ipairs(result) do
       findings[#findings + 1] = make_finding(rule, s.severity[rule.code], file.path, st, msg, s)
     end
   end
   for i, st in ipairs(stmts) do
     ctx.index = i
-    for _, r in ipairs(active) do
-      if r.before then r.before(st, ctx) end
-    end
-    for _, r in ipairs(active) do
-      if r.check then emit(r, st, r.check(st, ctx)) end
-    end
+    for _, r in ipairs(before) do r.before(st, ctx) end
+    for _, r in ipairs(rules_for(st.type)) do emit(r, st, r.check(st, ctx)) end
     record(ctx, st)
   end
   ctx.index = #stmts + 1

@@ -23,7 +23,7 @@ return {
   name = "concurrent_index",
   rules = {
     {
-      code = "PG101", name = "create-index-non-concurrently", aliases = { "require-concurrent-index-creation" },
+      code = "PG101", on = { "IndexStmt" }, name = "create-index-non-concurrently", aliases = { "require-concurrent-index-creation" },
       severity = "warning",
       summary = "index created without CONCURRENTLY on an existing table",
       why = "CREATE INDEX takes a SHARE lock on the table for the whole build: every INSERT, UPDATE and "
@@ -39,7 +39,7 @@ return {
       end,
     },
     {
-      code = "PG102", name = "drop-index-non-concurrently", aliases = { "require-concurrent-index-deletion" },
+      code = "PG102", on = { "DropStmt" }, name = "drop-index-non-concurrently", aliases = { "require-concurrent-index-deletion" },
       severity = "warning",
       summary = "index dropped without CONCURRENTLY",
       why = "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: reads and writes queue behind "
@@ -58,7 +58,7 @@ return {
       end,
     },
     {
-      code = "PG103", name = "concurrently-in-transaction",
+      code = "PG103", on = { "IndexStmt", "DropStmt", "ReindexStmt", "AlterTableStmt" }, name = "concurrently-in-transaction",
       aliases = { "ban-concurrent-index-creation-in-transaction" }, severity = "error",
       summary = "CONCURRENTLY inside a transaction",
       why = "PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY and DETACH PARTITION "
@@ -79,7 +79,7 @@ return {
       end,
     },
     {
-      code = "require-concurrent-reindex", severity = "warning",
+      code = "require-concurrent-reindex", on = { "ReindexStmt" }, severity = "warning",
       summary = "REINDEX without CONCURRENTLY",
       why = "REINDEX takes a SHARE lock on the table (writes wait) and ACCESS EXCLUSIVE on the indexes "
         .. "it rebuilds (reads using them wait).",
@@ -92,7 +92,7 @@ return {
       end,
     },
     {
-      code = "require-concurrent-partition-detach", severity = "warning",
+      code = "require-concurrent-partition-detach", on = { "AlterTableStmt" }, severity = "warning",
       summary = "DETACH PARTITION without CONCURRENTLY",
       why = "DETACH PARTITION takes ACCESS EXCLUSIVE on the parent and the partition, blocking every "
         .. "query on the partitioned table.",
@@ -110,7 +110,7 @@ return {
       end,
     },
     {
-      code = "DH106", name = "concurrent-index-pg14-corruption", severity = "error",
+      code = "DH106", on = { "IndexStmt", "ReindexStmt" }, name = "concurrent-index-pg14-corruption", severity = "error",
       summary = "concurrent index build on PostgreSQL 14.0-14.3",
       why = "PostgreSQL 14.0 to 14.3 can build corrupt indexes with CREATE INDEX CONCURRENTLY or REINDEX "
         .. "CONCURRENTLY (fixed in 14.4); rows go missing from the index silently.",

@@ -5,7 +5,7 @@ return {
   name = "constraint_drop",
   rules = {
     {
-      code = "CD101", name = "drop-foreign-key", severity = "warning",
+      code = "CD101", on = { "AlterTableStmt" }, name = "drop-foreign-key", severity = "warning",
       summary = "foreign-key constraint dropped",
       why = "Dropping a foreign key lets rows point at parents that do not exist; the data can no "
         .. "longer be trusted and the bug shows much later.",

@@ -10,7 +10,7 @@ return {
   name = "data_depend",
   rules = {
     {
-      code = "MF101", name = "unique-index-on-existing-columns", severity = "warning",
+      code = "MF101", on = { "IndexStmt", "AlterTableStmt" }, name = "unique-index-on-existing-columns", severity = "warning",
       summary = "unique index or constraint added on existing columns",
       why = "Adding a unique index (or UNIQUE constraint) to columns that already hold data fails if "
         .. "two rows share a value, so the migration may work on a dev database and fail in production.",
@@ -38,7 +38,7 @@ return {
       end,
     },
     {
-      code = "MF102", name = "non-unique-index-made-unique", severity = "warning",
+      code = "MF102", on = { "IndexStmt" }, name = "non-unique-index-made-unique", severity = "warning",
       summary = "non-unique index replaced by a unique one",
       why = "Replacing a non-unique index by a unique one on the same columns fails when the column "
         .. "already has duplicate values, which the old index allowed.",
@@ -68,7 +68,7 @@ return {
       end,
     },
     {
-      code = "MF103", name = "add-not-null-column", aliases = { "adding-required-field" }, severity = "warning",
+      code = "MF103", on = { "AlterTableStmt" }, name = "add-not-null-column", aliases = { "adding-required-field" }, severity = "warning",
       summary = "NOT NULL column without default added to an existing table",
       why = "ADD COLUMN … NOT NULL without a DEFAULT fails as soon as the table has a row, and old code "
         .. "that inserts without the column fails too.",
@@ -99,7 +99,7 @@ return {
       end,
     },
     {
-      code = "MF104", name = "nullable-to-not-null", severity = "warning",
+      code = "MF104", on = { "AlterTableStmt" }, name = "nullable-to-not-null", severity = "warning",
       summary = "nullable column changed to NOT NULL",
       why = "SET NOT NULL fails when any existing row holds NULL in the column, which the dev database "
         .. "usually does not show.",

@@ -11,7 +11,7 @@ return {
   name = "destructive",
   rules = {
     {
-      code = "DS101", name = "drop-schema", severity = "error",
+      code = "DS101", on = { "DropStmt" }, name = "drop-schema", severity = "error",
       summary = "schema dropped",
       why = "Dropping a schema deletes every table, view and function in it together with their data; "
         .. "a migration cannot undo it and code still using the objects fails at once.",
@@ -27,7 +27,7 @@ return {
       end,
     },
     {
-      code = "DS102", name = "drop-table", aliases = { "ban-drop-table" }, severity = "error",
+      code = "DS102", on = { "DropStmt" }, name = "drop-table", aliases = { "ban-drop-table" }, severity = "error",
       summary = "table dropped",
       why = "Dropping a table deletes its rows; application code that still reads or writes it fails "
         .. "as soon as the migration runs, and a rollback cannot bring the data back.",
@@ -44,7 +44,7 @@ return {
       end,
     },
     {
-      code = "DS103", name = "drop-column", aliases = { "ban-drop-column" }, severity = "error",
+      code = "DS103", on = { "AlterTableStmt" }, name = "drop-column", aliases = { "ban-drop-column" }, severity = "error",
       summary = "non-virtual column dropped",
       why = "Dropping a column deletes its data, and running application code that selects or inserts "
         .. "the column breaks the moment the migration commits.",
@@ -64,7 +64,7 @@ return {
       end,
     },
     {
-      code = "ban-drop-database", severity = "error",
+      code = "ban-drop-database", on = { "DropdbStmt" }, severity = "error",
       summary = "database dropped",
       why = "DROP DATABASE removes a whole database; it has no place in a schema migration.",
       advice = "Drop databases by hand, outside the migration history.",
@@ -74,7 +74,7 @@ return {
       end,
     },
     {
-      code = "ban-truncate-cascade", severity = "error",
+      code = "ban-truncate-cascade", on = { "TruncateStmt" }, severity = "error",
       summary = "TRUNCATE … CASCADE",
       why = "TRUNCATE with CASCADE also empties every table that references the truncated ones through "
         .. "foreign keys, recursively, which is rarely what the author saw.",

@@ -60,7 +60,7 @@ return {
       end,
     },
     {
-      code = "DH105", name = "attach-partition-scan", severity = "warning",
+      code = "DH105", on = { "AlterTableStmt" }, name = "attach-partition-scan", severity = "warning",
       summary = "ATTACH PARTITION scans the partition",
       why = "ATTACH PARTITION checks every row of the new partition against the partition bound while "
         .. "holding ACCESS EXCLUSIVE on the partition (and SHARE UPDATE EXCLUSIVE on the parent), unless a "

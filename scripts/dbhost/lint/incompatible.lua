@@ -7,7 +7,7 @@ return {
   name = "incompatible",
   rules = {
     {
-      code = "BC101", name = "rename-table", aliases = { "renaming-table" }, severity = "warning",
+      code = "BC101", on = { "RenameStmt" }, name = "rename-table", aliases = { "renaming-table" }, severity = "warning",
       summary = "table renamed",
       why = "Renaming a table breaks every running query that uses the old name until the new code is "
         .. "deployed; deploys are never instant, so some requests fail.",
@@ -25,7 +25,7 @@ return {
       end,
     },
     {
-      code = "BC102", name = "rename-column", aliases = { "renaming-column" }, severity = "warning",
+      code = "BC102", on = { "RenameStmt" }, name = "rename-column", aliases = { "renaming-column" }, severity = "warning",
       summary = "column renamed",
       why = "Renaming a column breaks running code that reads or writes the old name until every "
         .. "instance runs the new code.",
@@ -55,7 +55,7 @@ return {
       end,
     },
     {
-      code = "ban-drop-not-null", severity = "warning",
+      code = "ban-drop-not-null", on = { "AlterTableStmt" }, severity = "warning",
       summary = "NOT NULL dropped",
       why = "Clients written for the old schema may not expect NULL in the column and fail on it.",
       advice = "Make sure every reader handles NULL before dropping the constraint, or keep a marker value.",
@@ -73,7 +73,7 @@ return {
       end,
     },
     {
-      code = "DH111", name = "rename-schema", severity = "warning",
+      code = "DH111", on = { "RenameStmt" }, name = "rename-schema", severity = "warning",
       summary = "schema renamed",
       why = "Renaming a schema breaks every query and search_path that names it until new code is deployed.",
       advice = "Create the new schema, move objects, keep the old name working (views) for a release.",
@@ -85,7 +85,7 @@ return {
       end,
     },
     {
-      code = "DH112", name = "rename-enum-value", severity = "warning",
+      code = "DH112", on = { "AlterEnumStmt" }, name = "rename-enum-value", severity = "warning",
       summary = "enum value renamed",
       why = "Renaming an enum value breaks running code that still writes or compares the old label.",
       advice = "Add the new value, migrate rows and code to it, and stop using the old value.",

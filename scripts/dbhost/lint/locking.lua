@@ -56,7 +56,7 @@ return {
   name = "locking",
   rules = {
     {
-      code = "PG104", name = "add-primary-key", aliases = { "adding-serial-primary-key-field" },
+      code = "PG104", on = { "AlterTableStmt" }, name = "add-primary-key", aliases = { "adding-serial-primary-key-field" },
       severity = "warning",
       summary = "primary key added by building its index under ACCESS EXCLUSIVE",
       why = "ADD PRIMARY KEY builds a unique index while holding ACCESS EXCLUSIVE on the table: no read or "
@@ -75,7 +75,7 @@ return {
       end,
     },
     {
-      code = "PG105", name = "add-unique-constraint", aliases = { "disallowed-unique-constraint" },
+      code = "PG105", on = { "AlterTableStmt" }, name = "add-unique-constraint", aliases = { "disallowed-unique-constraint" },
       severity = "warning",
       summary = "unique constraint added by building its index under ACCESS EXCLUSIVE",
       why = "ADD UNIQUE builds an index while holding ACCESS EXCLUSIVE on the table, blocking reads and "
@@ -94,7 +94,7 @@ return {
       end,
     },
     {
-      code = "PG301", name = "column-type-change", aliases = { "changing-column-type" }, severity = "warning",
+      code = "PG301", on = { "AlterTableStmt" }, name = "column-type-change", aliases = { "changing-column-type" }, severity = "warning",
       summary = "column type change that rewrites the table",
       why = "Most type changes rewrite the whole table and rebuild its indexes under ACCESS EXCLUSIVE; "
         .. "the table is unusable for the duration. Only a few changes keep the storage format "
@@ -123,7 +123,7 @@ return {
       end,
     },
     {
-      code = "PG302", name = "add-column-volatile-default", aliases = { "adding-field-with-default" },
+      code = "PG302", on = { "AlterTableStmt" }, name = "add-column-volatile-default", aliases = { "adding-field-with-default" },
       severity = "warning",
       summary = "column added with a volatile default or as stored generated column",
       why = "Since PostgreSQL 11 a constant DEFAULT is stored once, but a volatile one (random(), "
@@ -168,7 +168,7 @@ return {
       end,
     },
     {
-      code = "PG303", name = "set-not-null-scan", aliases = { "adding-not-nullable-field" }, severity = "warning",
+      code = "PG303", on = { "AlterTableStmt" }, name = "set-not-null-scan", aliases = { "adding-not-nullable-field" }, severity = "warning",
       summary = "SET NOT NULL scans the table under ACCESS EXCLUSIVE",
       why = "SET NOT NULL reads every row to prove there is no NULL while holding ACCESS EXCLUSIVE; on a "
         .. "large table that blocks all traffic. From PostgreSQL 12 a validated CHECK (col IS NOT NULL) "
@@ -202,7 +202,7 @@ return {
       end,
     },
     {
-      code = "PG304", name = "primary-key-nullable-columns", severity = "warning",
+      code = "PG304", on = { "AlterTableStmt" }, name = "primary-key-nullable-columns", severity = "warning",
       summary = "primary key on nullable columns implies SET NOT NULL",
       why = "A primary key makes its columns NOT NULL; for a column that is nullable this is a SET NOT "
         .. "NULL with its full-table scan under ACCESS EXCLUSIVE.",
@@ -231,7 +231,7 @@ return {
       end,
     },
     {
-      code = "PG305", name = "add-check-without-not-valid", aliases = { "constraint-missing-not-valid" },
+      code = "PG305", on = { "AlterTableStmt" }, name = "add-check-without-not-valid", aliases = { "constraint-missing-not-valid" },
       severity = "warning",
       summary = "CHECK constraint added without NOT VALID",
       why = "ADD CONSTRAINT … CHECK scans the whole table to validate existing rows while holding ACCESS "
@@ -254,7 +254,7 @@ return {
       end,
     },
     {
-      code = "adding-foreign-key-constraint", aliases = { "constraint-missing-not-valid" }, severity = "warning",
+      code = "adding-foreign-key-constraint", on = { "AlterTableStmt" }, aliases = { "constraint-missing-not-valid" }, severity = "warning",
       summary = "foreign key added without NOT VALID",
       why = "Adding a foreign key validates every existing row while holding SHARE ROW EXCLUSIVE on both "
         .. "the table and the referenced table, blocking writes to both.",
@@ -276,7 +276,7 @@ return {
       end,
     },
     {
-      code = "DH108", name = "add-exclusion-constraint", severity = "warning",
+      code = "DH108", on = { "AlterTableStmt" }, name = "add-exclusion-constraint", severity = "warning",
       summary = "exclusion constraint added to an existing table",
       why = "ADD CONSTRAINT … EXCLUDE builds its index and checks every row under ACCESS EXCLUSIVE, and "
         .. "there is no NOT VALID or USING INDEX escape for exclusion constraints.",
@@ -296,7 +296,7 @@ return {
       end,
     },
     {
-      code = "ban-create-domain-with-constraint", severity = "warning",
+      code = "ban-create-domain-with-constraint", on = { "CreateDomainStmt" }, severity = "warning",
       summary = "domain created with a CHECK",
       why = "Changing a domain's constraints later revalidates every column of every table using the "
         .. "domain under heavy locks; column constraints are easier to change safely.",
@@ -311,7 +311,7 @@ return {
       end,
     },
     {
-      code = "ban-alter-domain-with-add-constraint", severity = "warning",
+      code = "ban-alter-domain-with-add-constraint", on = { "AlterDomainStmt" }, severity = "warning",
       summary = "constraint added to a domain",
       why = "ALTER DOMAIN … ADD CONSTRAINT checks every column using the domain in every table, holding "
         .. "locks on all of them.",

@@ -58,6 +58,7 @@ end
 local function naming_rule(code, kind, label)
   return {
     code = code, name = "naming-" .. kind:gsub("_", "-"), severity = "warning",
+    on = { "CreateSchemaStmt", "CreateStmt", "IndexStmt", "AlterTableStmt" },
     summary = label .. " name violates the naming policy",
     why = "The project's atlas.hcl sets a naming policy for " .. label:lower() .. "s; consistent names make "
       .. "schemas readable and tooling predictable.",
@@ -94,6 +95,9 @@ return {
     naming_rule("NM106", "check", "Check constraint"),
     {
       code = "identifier-too-long", analyzer = "identifiers", severity = "warning",
+      on = { "CreateSchemaStmt", "CreateStmt", "IndexStmt", "AlterTableStmt", "ViewStmt", "RenameStmt",
+             "CreateTableAsStmt", "CreateSeqStmt", "CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt",
+             "CreateFunctionStmt", "CreateTrigStmt" },
       summary = "identifier longer than 63 bytes",
       why = "PostgreSQL silently truncates identifiers to 63 bytes, so the object gets a different name "
         .. "than the one written, and two long names can collide.",
@@ -116,7 +120,7 @@ return {
       end,
     },
     {
-      code = "require-table-schema", analyzer = "identifiers", severity = "warning", opt_in = true,
+      code = "require-table-schema", on = { "CreateStmt", "AlterTableStmt", "IndexStmt" }, analyzer = "identifiers", severity = "warning", opt_in = true,
       summary = "table named without its schema",
       why = "An unqualified name resolves through search_path, which may differ between the runner and "
         .. "the application.",

@@ -19,7 +19,7 @@ return {
   name = "rewrite",
   rules = {
     {
-      code = "DH113", name = "table-rewrite", severity = "warning",
+      code = "DH113", on = { "VacuumStmt", "ClusterStmt", "AlterTableStmt" }, name = "table-rewrite", severity = "warning",
       summary = "statement rewrites a table under ACCESS EXCLUSIVE",
       why = "VACUUM FULL, CLUSTER and ALTER TABLE … SET LOGGED / SET UNLOGGED copy the whole table (and "
         .. "rebuild its indexes) while holding ACCESS EXCLUSIVE: no read or write gets through.",
@@ -40,7 +40,7 @@ return {
       end,
     },
     {
-      code = "DH114", name = "refresh-materialized-view-blocking", severity = "warning",
+      code = "DH114", on = { "RefreshMatViewStmt" }, name = "refresh-materialized-view-blocking", severity = "warning",
       summary = "REFRESH MATERIALIZED VIEW without CONCURRENTLY",
       why = "A plain refresh holds ACCESS EXCLUSIVE on the view while it recomputes it: readers wait.",
       advice = "Give the view a unique index and use REFRESH MATERIALIZED VIEW CONCURRENTLY.",
@@ -52,7 +52,7 @@ return {
       end,
     },
     {
-      code = "prefer-repack", severity = "warning",
+      code = "prefer-repack", on = { "VacuumStmt", "ClusterStmt" }, severity = "warning",
       summary = "VACUUM FULL / CLUSTER on PostgreSQL 19+",
       why = "PostgreSQL 19 has REPACK (CONCURRENTLY), which does the same work without blocking.",
       advice = "Use REPACK (CONCURRENTLY).",

@@ -31,7 +31,7 @@ return {
   name = "transactions",
   rules = {
     {
-      code = "transaction-nesting", severity = "warning",
+      code = "transaction-nesting", on = { "TransactionStmt" }, severity = "warning",
       summary = "BEGIN/COMMIT nested or fighting the runner's transaction",
       why = "The runner wraps each file in a transaction (txmode file). A BEGIN inside it only warns and "
         .. "does nothing, and a COMMIT ends the runner's transaction early, so the rest of the file runs "
@@ -98,7 +98,7 @@ return {
       end,
     },
     {
-      code = "DH101", name = "validate-in-same-transaction", severity = "warning",
+      code = "DH101", on = { "AlterTableStmt" }, name = "validate-in-same-transaction", severity = "warning",
       summary = "VALIDATE CONSTRAINT in the same transaction as the ADD",
       why = "Adding a constraint NOT VALID is cheap, but the ADD took ACCESS EXCLUSIVE (CHECK) or SHARE ROW "
         .. "EXCLUSIVE (FOREIGN KEY), and that lock is held until the transaction ends. Validating in the "
@@ -127,7 +127,7 @@ return {
       end,
     },
     {
-      code = "DH103", name = "multiple-alter-table", severity = "info",
+      code = "DH103", on = { "AlterTableStmt" }, name = "multiple-alter-table", severity = "info",
       summary = "several ALTER TABLE statements on one table",
       why = "Each ALTER TABLE takes the table's lock again and may scan or rewrite it again; one ALTER "
         .. "TABLE with several actions does the work in one pass.",
@@ -169,7 +169,7 @@ return {
       end,
     },
     {
-      code = "prefer-robust-stmts", severity = "warning",
+      code = "prefer-robust-stmts", on = { "CreateStmt", "IndexStmt", "DropStmt", "AlterTableStmt" }, severity = "warning",
       summary = "non-idempotent DDL outside a transaction",
       why = "Outside a transaction a failed migration leaves the statements before the failure applied; "
         .. "re-running the file then fails on them unless they are written to be re-run.",

@@ -6,7 +6,9 @@ local ast = require "dbhost.linter.ast"
 
 -- columns_added(st) -> { { cd = ColumnDef, table = name } } from CREATE TABLE and ADD COLUMN
 local function columns_added(st)
+  if st._columns_added then return st._columns_added end
   local out = {}
+  st._columns_added = out
   if st.type == "CreateStmt" then
     for _, e in ipairs(st.node.tableElts or {}) do
       local t, cd = ast.unwrap(e)
@@ -28,7 +30,8 @@ local function type_rule(code, summary, types, why, advice, example)
   local set = {}
   for _, t in ipairs(types) do set[t] = true end
   return {
-    code = code, severity = "warning", opt_in = true, summary = summary, why = why, advice = advice,
+    code = code, on = { "CreateStmt", "AlterTableStmt" }, severity = "warning", opt_in = true,
+    summary = summary, why = why, advice = advice,
     example = example,
     check = function(st)
       local out = {}
@@ -90,7 +93,7 @@ return {
       "timestamp without time zone drops the offset; values become ambiguous across time zones.",
       "Use timestamptz.", "ALTER TABLE t ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();"),
     {
-      code = "DH109", name = "json-column", severity = "info",
+      code = "DH109", on = { "CreateStmt", "AlterTableStmt" }, name = "json-column", severity = "info",
       summary = "json column",
       why = "json has no equality operator, so DISTINCT, GROUP BY and UNION on the row fail, and it is "
         .. "re-parsed on every access.",
@@ -107,7 +110,7 @@ return {
       end,
     },
     {
-      code = "DH110", name = "index-too-many-columns", severity = "info", opt_in = true,
+      code = "DH110", on = { "IndexStmt" }, name = "index-too-many-columns", severity = "info", opt_in = true,
       summary = "index on more than three columns",
       why = "Indexes on many columns are large and rarely used beyond their first columns.",
       advice = "Index the leading columns the queries filter on; check with EXPLAIN.",
@@ -119,7 +122,7 @@ return {
       end,
     },
     {
-      code = "PG110", name = "column-padding", severity = "info", opt_in = true,
+      code = "PG110", on = { "CreateStmt" }, name = "column-padding", severity = "info", opt_in = true,
       summary = "table columns ordered with alignment padding",
       why = "PostgreSQL aligns fixed-width columns (8-byte bigint and timestamps, 4-byte int…); a small "
         .. "column between two wide ones wastes padding bytes in every row.",
@@ -147,7 +150,7 @@ return {
       end,
     },
     {
-      code = "ban-duplicate-column-assignments", severity = "error",
+      code = "ban-duplicate-column-assignments", on = { "CreateStmt", "UpdateStmt" }, severity = "error",
       summary = "same column named twice",
       why = "A column listed twice in CREATE TABLE or assigned twice in UPDATE … SET is an error at run time.",
       advice = "Remove the duplicate.",
@@ -171,7 +174,7 @@ return {
       end,
     },
     {
-      code = "require-enum-value-ordering", severity = "info",
+      code = "require-enum-value-ordering", on = { "AlterEnumStmt" }, severity = "info",
       summary = "enum value added without BEFORE/AFTER",
       why = "ADD VALUE without a position appends the value, so ORDER BY and < on the enum may not follow "
         .. "the intended order.",

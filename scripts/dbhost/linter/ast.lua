@@ -41,6 +41,7 @@ end
 --- ast.type_name(typeName) -> name, typmods: "int4", { 20 } (pg_catalog. dropped), array flag
 function M.type_name(tn)
   if type(tn) ~= "table" then return nil end
+  if tn._name then return tn._name, tn._mods, tn.arrayBounds ~= nil end
   local names = M.strings(tn.names)
   local name = names[#names]
   local mods = {}
@@ -48,12 +49,15 @@ function M.type_name(tn)
     local t, f = M.unwrap(m)
     if t == "A_Const" and f.ival then mods[#mods + 1] = f.ival.ival or 0 end
   end
+  tn._name, tn._mods = name, mods
   return name, mods, tn.arrayBounds ~= nil
 end
 
 --- ast.constraints(columndef) -> list of Constraint field tables
 function M.column_constraints(cd)
+  if cd._cons then return cd._cons end
   local out = {}
+  cd._cons = out
   for _, c in ipairs(cd.constraints or {}) do
     local t, f = M.unwrap(c)
     if t == "Constraint" then out[#out + 1] = f end
@@ -129,9 +133,12 @@ function M.index_columns(params)
 end
 
 --- ast.alter_cmds(st) -> list of AlterTableCmd field tables of an ALTER TABLE (else {})
+local NONE = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 function M.alter_cmds(st)
-  if st.type ~= "AlterTableStmt" or st.node.objtype ~= "OBJECT_TABLE" then return {} end
+  if st.type ~= "AlterTableStmt" or st.node.objtype ~= "OBJECT_TABLE" then return NONE end
+  if st._cmds then return st._cmds end
   local out = {}
+  st._cmds = out
   for _, c in ipairs(st.node.cmds or {}) do
     local t, f = M.unwrap(c)
     if t == "AlterTableCmd" then out[#out + 1] = f end
