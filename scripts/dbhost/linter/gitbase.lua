@@ -1,7 +1,7 @@
 --- dbhost.linter.gitbase: which migration files are new against a git base.
 --
---   gitbase.default_ref([cwd]) -> ref | nil: the merge-base with the upstream branch,
---       else with origin/main (nil outside a repository or without either)
+--   gitbase.default_ref() -> ref | nil: the merge-base with the upstream branch,
+--       else with origin/main, else with a local main (nil outside a repository or without any)
 --   gitbase.files_at(ref, dir) -> { name = true } | nil, msg: .sql files of dir at ref
 --   gitbase.changed(ref, paths) -> bool | nil, msg: does anything under paths differ
 --       between ref and the working tree (staged, unstaged or untracked)?
@@ -19,7 +19,7 @@ local function git(args)
 end
 
 function M.default_ref()
-  for _, upstream in ipairs({ "@{upstream}", "origin/main" }) do
+  for _, upstream in ipairs({ "@{upstream}", "origin/main", "main" }) do
     local out = git({ "merge-base", "HEAD", upstream })
     if out and out:match("%x+") then return out:match("%x+") end
   end
