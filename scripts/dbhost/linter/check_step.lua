@@ -44,19 +44,21 @@ function M.add(r, ws, opts)
     end
     local history, files = {}, {}
     for _, f in ipairs(dir.files) do
+      local is_new = not at or not at[f.name]
       local entry = { path = f.path, text = f:text(), version = f.version,
-                      base = at and { ref = ref:sub(1, 12), latest = latest } or nil }
-      if opts.full or not at or not at[f.name] then files[#files + 1] = entry else history[#history + 1] = entry end
+                      base = (at and is_new) and { ref = opts.base or ref:sub(1, 12), latest = latest } or nil }
+      if opts.full or is_new then files[#files + 1] = entry else history[#history + 1] = entry end
     end
     if #files == 0 then return step:skip("no migration file is new against " .. ref:sub(1, 12)) end
     local res = run.lint { files = files, history = history, lint_config = ws.config.lint or {} }
     local c = res.counts
     local summary = ("%d file(s): %d error(s), %d warning(s), %d info"):format(#files, c.error, c.warning, c.info)
     if c.error > 0 then return step:fail(summary, render.text(res)) end
-    step:note(summary)
+    local lines = { summary }
     for _, f in ipairs(res.findings) do
-      step:note(("%s:%d:%d: %s %s: %s"):format(f.file, f.line, f.column, f.severity, f.code, f.message))
+      lines[#lines + 1] = ("%s:%d:%d: %s %s: %s"):format(f.file, f.line, f.column, f.severity, f.code, f.message)
     end
+    step:note(table.concat(lines, "\n"))
   end)
 end
 
