@@ -33,7 +33,7 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
     { "format", arg = "FORMAT", choices = report.formats, default = "text", help = "output format" },
     { "dev-url", arg = "URL", help = "throwaway database to replay on (default: dev of the env, else local://postgres)" },
     { "to", arg = "SRC", many = true, help = "desired schema (default: src of the env in atlas.hcl)" },
-    lint_step.options[1], lint_step.options[2]),
+    lint_step.options[1], lint_step.options[2], lint_step.options[3]),
   run = function(opts)
     local ws = workspace.open(opts)
     local r = report.new("check-migrations")

@@ -5,17 +5,21 @@
 --                                  new against the base (static rules, and non-linear history)
 -- The base is --base REF, else the merge-base with the upstream branch or origin/main.
 -- Without --full, when neither the migration directory nor the desired-schema files
--- changed against the base, the step says so and skips.
+-- changed against the base, the step says so and skips. The new files are also run on
+-- the dev database (lint by execution, dbhost.linter.trace) unless --no-trace; when no
+-- dev database can be had, the step says so and keeps the static findings.
 local migdir = require "dbhost.migrate.dir"
 local run = require "dbhost.linter.run"
 local gitbase = require "dbhost.linter.gitbase"
 local render = require "dbhost.linter.render"
+local trace = require "dbhost.linter.trace"
 
 local M = {}
 
 M.options = {
   { "base", arg = "REF", help = "git ref the lint step compares with (default: merge-base with upstream or origin/main)" },
   { "full", help = "lint every migration file even when nothing changed against the base" },
+  { "no-trace", help = "lint the new files statically only (default: also run them on the dev database)" },
 }
 
 function M.add(r, ws, opts)
@@ -51,12 +55,25 @@ function M.add(r, ws, opts)
     end
     if #files == 0 then return step:skip("no migration file is new against " .. ref:sub(1, 12)) end
     local res = run.lint { files = files, history = history, lint_config = ws.config.lint or {} }
+    local traced = ""
+    if not opts.no_trace then
+      local ok, err = pcall(trace.attach, res, {
+        history = history, files = files, dev_url = opts.dev_url or ws.config.dev or "local://postgres",
+      })
+      traced = ok and ", measured on the dev database" or ("; not measured: " .. tostring(err))
+    end
     local c = res.counts
-    local summary = ("%d file(s): %d error(s), %d warning(s), %d info"):format(#files, c.error, c.warning, c.info)
+    local summary = ("%d file(s): %d error(s), %d warning(s), %d info%s"):format(#files, c.error, c.warning,
+      c.info, traced)
     if c.error > 0 then return step:fail(summary, render.text(res)) end
     local lines = { summary }
     for _, f in ipairs(res.findings) do
       lines[#lines + 1] = ("%s:%d:%d: %s %s: %s"):format(f.file, f.line, f.column, f.severity, f.code, f.message)
+      if f.trace then lines[#lines + 1] = "  measured: " .. render.facts_text(f.trace) end
+      if f.disagreement then lines[#lines + 1] = "  trace disagrees: " .. f.disagreement end
+    end
+    for _, d in ipairs(res.disagreements or {}) do
+      lines[#lines + 1] = ("%s:%d:%d: trace: %s"):format(d.file, d.line, d.column, d.message)
     end
     step:note(table.concat(lines, "\n"))
   end)
