@@ -178,6 +178,8 @@ function M.settings(o)
     end
     s.severity[r.code], s.enabled[r.code] = sev, on
   end
+  s.byname = {}
+  for _, r in ipairs(s.rules) do s.byname[r.code] = r end
   for key in pairs(rule_cfg) do
     if not known[key] then errors.config("lint block: no rule answers to %q", key) end
   end
@@ -242,7 +244,11 @@ local function ignored_by(lists, rule)
   for _, l in ipairs(lists) do
     if #l == 0 then return true end
     for _, w in ipairs(l) do
-      if answers_to(rule, w) then return true end
+      if answers_to(rule, w) then
+        l.hit = l.hit or {}
+        l.hit[w] = true
+        return true
+      end
     end
   end
   return false
@@ -501,26 +507,64 @@ local function lint_one(file, s, mdl)
     end
     if r.file_check then emit(r, first, r.file_check(ctx)) end
   end
-  -- suppression
+  -- suppression; squawk-ignore lists remember which names suppressed something
   local file_ignores = squawk_comments(text, "squawk%-ignore%-file")
+  local has_ignores = text:find("squawk-ignore", 1, true) ~= nil
+  local stmt_ignores = {}
+  local function ignores_of(st)
+    local l = stmt_ignores[st.raw]
+    if l == nil then
+      l = squawk_comments(table.concat(st.raw.comments, "\n"), "squawk%-ignore")
+      for _, x in ipairs(squawk_comments(st.text, "squawk%-ignore")) do l[#l + 1] = x end
+      stmt_ignores[st.raw] = l
+    end
+    return l
+  end
   local out = {}
   for _, fd in ipairs(findings) do
     local rule = fd._rule
     local drop = false
     if rule then
       local st = stmts[fd.index]
-      drop = nolint_matches(dirs.nolint, rule) or ignored_by(file_ignores, rule)
+      drop = nolint_matches(dirs.nolint, rule) or (has_ignores and ignored_by(file_ignores, rule))
       if not drop and st then
-        local sd = sql.stmt_directives(st.raw)
-        drop = nolint_matches(sd.nolint, rule)
-          or ignored_by(squawk_comments(table.concat(st.raw.comments, "\n"), "squawk%-ignore"), rule)
-          or ignored_by(squawk_comments(st.text, "squawk%-ignore"), rule)
+        drop = nolint_matches(sql.stmt_directives(st.raw).nolint, rule)
+          or (has_ignores and ignored_by(ignores_of(st), rule))
       end
     end
     if not drop then
       fd._rule, fd._settings, fd.index = nil, nil, nil
       out[#out + 1] = fd
     end
+  end
+  -- unused-ignore: names in squawk-ignore comments that no rule answers to or that suppressed nothing
+  local unused = s.byname and s.byname["unused-ignore"]
+  if has_ignores and unused and s.enabled[unused.code] then
+    local function report(st, l, kind)
+      for _, w in ipairs(l) do
+        local known = false
+        for _, r in ipairs(s.rules) do known = known or answers_to(r, w) end
+        local msg
+        if not known then
+          msg = ("%s names %q, which no rule answers to"):format(kind, w)
+        elseif not (l.hit and l.hit[w]) then
+          msg = ("%s %s suppressed nothing"):format(kind, w)
+        end
+        if msg then
+          local f = make_finding(unused, s.severity[unused.code], file.path, st, msg, s)
+          f._rule, f._settings, f.index = nil, nil, nil
+          out[#out + 1] = f
+        end
+      end
+    end
+    for _, st in ipairs(stmts) do
+      local lists = ignores_of(st)
+      if not lists.reported then
+        lists.reported = true
+        for _, l in ipairs(lists) do report(st, l, "squawk-ignore") end
+      end
+    end
+    for _, l in ipairs(file_ignores) do report(stmts[1] or { text = "", line = 1, column = 1 }, l, "squawk-ignore-file") end
   end
   table.sort(out, function(a, b)
     if a.line ~= b.line then return a.line < b.line end

@@ -178,6 +178,8 @@ local CASES = {
   DH105 = { fire = "ALTER TABLE events ATTACH PARTITION events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
             ok = "CREATE TABLE events_2027 (id bigint, day date);\n"
               .. "ALTER TABLE events ATTACH PARTITION events_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');" },
+  ["unused-ignore"] = { fire = "-- squawk-ignore renaming-column\nALTER TABLE users DROP COLUMN name;",
+                        ok = "-- squawk-ignore ban-drop-column\nALTER TABLE users DROP COLUMN name;" },
   DH107 = { fire = "SELECT 1;", ok = "SELECT 1;",
             opts = { version = "20260101000000", base = { latest = "20260201000000", ref = "origin/main" } },
             ok_opts = { version = "20260301000000", base = { latest = "20260201000000", ref = "origin/main" } } },
@@ -266,6 +268,17 @@ describe("lint suppression", function()
     assert.are.same({ 3 }, lines)
     assert.is_false(has(lint("-- squawk-ignore ban-drop-column, renaming-column\n" .. drop), "DS103"))
     assert.is_true(has(lint("-- squawk-ignore renaming-column\n" .. drop), "DS103"))
+  end)
+
+  it("reports ignore comments that suppress nothing or name no rule", function()
+    local found = lint("-- squawk-ignore ban-drop-column, no-such-rule\n" .. drop .. "\nSELECT 1;")
+    local msgs = {}
+    for _, f in ipairs(found) do
+      if f.code == "unused-ignore" then msgs[#msgs + 1] = f.line .. ": " .. f.message end
+    end
+    assert.are.same({ '2: squawk-ignore names "no-such-rule", which no rule answers to' }, msgs)
+    found = lint("-- squawk-ignore-file prefer-robust-stmts\nSELECT 1;")
+    assert.are.equal("squawk-ignore-file prefer-robust-stmts suppressed nothing", found[1].message)
   end)
 
   it("honours -- squawk-ignore-file with and without names", function()
