@@ -5,10 +5,12 @@
 -- statement boundaries and file positions come from dbhost.sql.
 --
 -- Every function fails the same way on SQL the parser rejects:
---   nil, message, "ESYNTAX", pos
+--   nil, message, "ESYNTAX", pos, byte
 -- where pos is the 1-based CHARACTER (not byte) position of the error in the
--- statement text, 0 when the parser gave none (e.g. unexpected end of input
--- reports the position of the end). A NUL byte inside the text is such an error.
+-- statement text as PostgreSQL counts characters (a byte that starts no valid
+-- UTF-8 sequence counts as one), 0 when the parser gave none; byte is the same
+-- place as a 1-based byte offset (#sql + 1 when unknown). A NUL byte inside the
+-- text is such an error.
 
 ---@class dbhost.pgquery
 local pgquery = {}
@@ -31,6 +33,7 @@ pgquery.pg_version_num = 150001
 ---@return string? message
 ---@return string? code "ESYNTAX"
 ---@return integer? pos
+---@return integer? byte
 function pgquery.parse(sql) end
 
 --- PostgreSQL's query fingerprint (pg_query's 16 hex digits): equal for
@@ -40,6 +43,7 @@ function pgquery.parse(sql) end
 ---@return string? message
 ---@return string? code
 ---@return integer? pos
+---@return integer? byte
 function pgquery.fingerprint(sql) end
 
 --- The text with each constant replaced by $1, $2, … (comments and layout kept).
@@ -48,6 +52,7 @@ function pgquery.fingerprint(sql) end
 ---@return string? message
 ---@return string? code
 ---@return integer? pos
+---@return integer? byte
 function pgquery.normalize(sql) end
 
 return pgquery

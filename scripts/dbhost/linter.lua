@@ -38,6 +38,10 @@ M.SEVERITIES = { error = 3, warning = 2, info = 1 }
 -- The folder a project drops its own analyzers into (relative to the project).
 M.PROJECT_DIR = "scripts/dbhost/lint"
 
+local list_dir
+
+-- The bundled analyzers: from the binary's bundle, or (the stock interpreter, which
+-- has no bundle) from the folder beside this module on package.path.
 local function list_bundled()
   local ok, host = pcall(require, "dbhost.host")
   local names = {}
@@ -46,11 +50,14 @@ local function list_bundled()
       local n = p:match("^dbhost/lint/([%w_]+)%.lua$")
       if n then names[#names + 1] = n end
     end
+  else
+    local me = package.searchpath("dbhost.linter", package.path)
+    if me then names = list_dir((me:gsub("%.lua$", ""):gsub("linter$", "lint"))) end
   end
   return names
 end
 
-local function list_dir(dir)
+function list_dir(dir)
   local names = {}
   for _, name in ipairs(fs.list(dir) or {}) do
     local n = name:match("^([%w_]+)%.lua$")
@@ -198,11 +205,10 @@ local function charcol(text, off, bytecol)
   return (n or (off + 1 - ls)) + 1
 end
 
--- error_position(st, pos) -> line, column (characters) of character pos in the statement
-local function error_position(file_text, st, pos)
+-- error_position(st, byte) -> line, column (characters) of 1-based byte offset byte in the statement
+local function error_position(file_text, st, byte)
   local t = st.text
-  local b = #t + 1
-  if pos and pos > 0 then b = utf8.offset(t, pos) or (#t + 1) end
+  local b = byte or (#t + 1)
   if b > #t + 1 then b = #t + 1 end
   local line, ls = st.line, nil
   for i = 1, b - 1 do
@@ -418,10 +424,10 @@ local function parse_file(path, text)
     return stmts, findings
   end
   for _, raw in ipairs(split) do
-    local json, msg, _, pos = pgquery.parse(raw.text)
+    local json, msg, _, _, byte = pgquery.parse(raw.text)
     local column = charcol(text, raw.pos, raw.col)
     if not json then
-      local line, col = error_position(text, raw, pos)
+      local line, col = error_position(text, raw, byte)
       findings[#findings + 1] = {
         code = "syntax-error", name = "syntax-error", aliases = {}, severity = "error", analyzer = "syntax",
         file = path, line = line, column = col, statement = raw.text, message = msg,
