@@ -55,7 +55,7 @@ them on a throwaway database (the env's dev URL, or --dev-url).]],
     end
     local res = run.lint {
       files = files, history = history, lint_config = lint_cfg, pg_version = opts.pg_version,
-      trace = opts.trace, dev_url = opts.dev_url or ws.config.dev or "local://postgres",
+      trace = opts.trace, dev_url = opts.dev_url or ws.config.dev or "local://postgres", dir = dir,
     }
     run.print(res, opts.format, "dbhost migrate lint")
     return run.exit_status(res)

@@ -58,7 +58,7 @@ function M.add(r, ws, opts)
     local traced = ""
     if not opts.no_trace then
       local ok, err = pcall(trace.attach, res, {
-        history = history, files = files, dev_url = opts.dev_url or ws.config.dev or "local://postgres",
+        history = history, files = files, dev_url = opts.dev_url or ws.config.dev or "local://postgres", dir = dir,
       })
       traced = ok and ", measured on the dev database" or ("; not measured: " .. tostring(err))
     end

@@ -3,7 +3,7 @@
 -- itself (static, and by execution with trace), and printing in a format.
 --
 --   run.lint{ files = {...}, history = {...}, lint_config = cfg.lint, pg_version=, tx_mode=,
---             trace = bool, dev_url = URL } -> res
+--             trace = bool, dev_url = URL, dir = migration directory | nil } -> res
 --   run.print(res, format [, title])
 --   run.exit_status(res) -> 0 | 1
 local linter = require "dbhost.linter"
@@ -26,7 +26,7 @@ function M.lint(o)
   if o.trace then
     local trace = require "dbhost.linter.trace"
     trace.attach(res, {
-      history = o.history or {}, files = o.files, dev_url = o.dev_url, tx_mode = s.tx_mode,
+      history = o.history or {}, files = o.files, dev_url = o.dev_url, tx_mode = s.tx_mode, dir = o.dir,
     })
   end
   return res

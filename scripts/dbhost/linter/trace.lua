@@ -6,7 +6,8 @@
 --   rewrites relations whose relfilenode changed (or that were rebuilt under a new oid),
 --   scans    tables whose sequential-scan count grew (pg_stat_xact_user_tables).
 --
---   trace.attach(res, { history = files, files = files, dev_url = URL, tx_mode = "file" })
+--   trace.attach(res, { history = files, files = files, dev_url = URL, tx_mode = "file",
+--                       dir = nil | the migration directory the files belong to })
 -- adds res.trace = { fact, ... } (fact = { file=, line=, statement=, locks = {{relation=, mode=}},
 -- held = {..}, rewrites = {names}, scans = {{relation=, count=}}, error=, skipped= }),
 -- sets finding.trace for findings on a traced statement, and flags disagreements
@@ -26,10 +27,23 @@ local function q(conn, text)
   return res.rows
 end
 
---- trace.replay(conn, files): run earlier migration files on the dev database.
--- The swap point for the project's one replay module: statements autocommit,
--- one at a time, so CONCURRENTLY and txmode none files replay too.
-function M.replay(conn, files)
+--- trace.replay(conn, files [, dir]): run the earlier migration files on the dev database.
+-- The swap point for the project's one replay module (dbhost.migrate.replay): with
+-- the migration directory (dbhost.migrate.dir) the executor applies its files up to the
+-- last earlier one, exactly as `dbhost apply` would; loose files (dbhost lint FILE...)
+-- run statement by statement in autocommit, so CONCURRENTLY statements replay too.
+function M.replay(conn, files, dir)
+  if dir then
+    if #files == 0 then return end
+    local executor = require "dbhost.migrate.executor"
+    local revisions = require "dbhost.migrate.revisions"
+    local ex = executor.new { conn = conn, dir = dir, schema = revisions.DEFAULT_SCHEMA }
+    local outcome = ex:execute(ex:plan { to_version = files[#files].version })
+    if outcome.failure then
+      errors.failed("replaying for --trace: %s", (require("dbhost.migrate.apply").describe_failure(outcome.failure)))
+    end
+    return
+  end
   for _, f in ipairs(files) do
     local stmts, err = sql.split(f.text, f.path)
     if not stmts then errors.failed("%s", err) end
@@ -346,7 +360,7 @@ function M.attach(res, o)
     errors.failed("--trace: cannot connect to the throwaway database: %s", tostring(type(cerr) == "table" and cerr.message or cerr))
   end
   local ok, perr = pcall(function()
-    M.replay(conn, o.history or {})
+    M.replay(conn, o.history or {}, o.dir)
     M.seed(conn)
     res.trace = {}
     for _, f in ipairs(o.files) do
