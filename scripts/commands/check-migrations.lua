@@ -62,6 +62,8 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
     -- the dev database stays up for the comparison step
     local dev, conn
     r:step("migrations replay cleanly on a throwaway database", function(step)
+      local quick = lint_step.unchanged(ws, opts)   -- nothing changed against the git base
+      if quick then return step:skip(quick) end
       local dir, derr = migdir.open(ws.dir)
       if not dir then return step:fail(derr) end
       local dev_url = desired.dev_url(ws, opts)
@@ -79,6 +81,7 @@ Steps, each shown with its outcome and time (exit 1 if any fails):
     end)
 
     r:step("the migrations produce the desired schema", function(step)
+      if lint_step.unchanged(ws, opts) then return step:skip("nothing changed against the git base") end
       if not conn then return step:skip("the migrations did not replay") end
       local src = opts.to and opts.to[1] or (ws.config.src or {})[1]
       if not src then return step:skip("no desired schema (src in atlas.hcl) to compare with") end

@@ -12,11 +12,20 @@ mkdir -p "$DBHOST_RUNTIME_DIR" && chmod 0711 "$DBHOST_RUNTIME_DIR"
 git init -q -b main . && git -c user.email=t@e -c user.name=t add -A && git -c user.email=t@e -c user.name=t commit -qm base
 git checkout -q -b feature
 
-# nothing new against main: the lint step skips, --full lints every file
+# nothing changed against main: replay, comparison and lint are skipped (quick mode);
+# --full runs them, and so does a change to the desired schema
 run "$DBHOST" check-migrations
 expect_rc 0; expect_out "skipped new migration files pass lint"; expect_out "changed against"
+expect_out "skipped migrations replay cleanly on a throwaway database"
+expect_out "ok      atlas.sum matches the migration directory"
 run "$DBHOST" check-migrations --full
 expect_rc 0; expect_out "ok      new migration files pass lint"; expect_out "3 file(s): 0 error(s)"
+expect_out "ok      migrations replay cleanly"; expect_out "ok      the migrations produce the desired schema"
+echo "-- a comment" >> schema.sql
+run "$DBHOST" check-migrations
+expect_rc 0; expect_out "ok      migrations replay cleanly"; expect_out "skipped new migration files pass lint"
+expect_out "no migration file is new against"
+git checkout -q schema.sql
 
 # a new migration that drops a column (error) and builds an index the blocking way (warning)
 cat > migrations/20260201000000_drop_note.sql <<'SQL'

@@ -5,7 +5,8 @@
 --                                  new against the base (static rules, and non-linear history)
 -- The base is --base REF, else the merge-base with the upstream branch or origin/main.
 -- Without --full, when neither the migration directory nor the desired-schema files
--- changed against the base, the step says so and skips. The new files are also run on
+-- (nor atlas.hcl) changed against the base, the step says so and skips;
+-- check_step.unchanged(ws, opts) lets the replay and comparison steps skip too. The new files are also run on
 -- the dev database (lint by execution, dbhost.linter.trace) unless --no-trace; when no
 -- dev database can be had, the step says so and keeps the static findings.
 local migdir = require "dbhost.migrate.dir"
@@ -22,6 +23,39 @@ M.options = {
   { "no-trace", help = "lint the new files statically only (default: also run them on the dev database)" },
 }
 
+-- The paths whose change against the base matters: the migration directory, the
+-- desired schema's files (file:// sources) and the project file. nil when the desired
+-- schema is not files (a database, an ORM's schema printer): then any change may matter.
+local function watched_paths(ws, opts)
+  local paths = { ws.dir, opts.config or "atlas.hcl" }
+  for _, src in ipairs(opts.to or ws.config.src or {}) do
+    if type(src) ~= "string" then return nil end
+    local p = src:match("^file://(.*)$") or (not src:match("^%a[%w+.-]*://") and src)
+    if not p then return nil end
+    paths[#paths + 1] = p
+  end
+  return paths
+end
+
+--- check_step.unchanged(ws, opts) -> message | nil: why check-migrations may skip replaying,
+-- i.e. nothing it checks changed against the base (nil with --full, without a base, or
+-- when anything changed). Cached per opts, so every step asks once.
+function M.unchanged(ws, opts)
+  if opts.full then return nil end
+  if opts._unchanged ~= nil then return opts._unchanged or nil end
+  local ref = opts.base or gitbase.default_ref()
+  local msg = false
+  local paths = watched_paths(ws, opts)
+  if ref and paths and gitbase.files_at(ref, ws.dir) then
+    if gitbase.changed(ref, paths) == false then
+      msg = ("neither %s nor the desired schema changed against %s (--full checks anyway)")
+        :format(ws.dir, opts.base or ref:sub(1, 12))
+    end
+  end
+  opts._unchanged = msg
+  return msg or nil
+end
+
 function M.add(r, ws, opts)
   r:step("new migration files pass lint", function(step)
     local dir, derr = migdir.open(ws.dir)
@@ -30,16 +64,8 @@ function M.add(r, ws, opts)
     local at = ref and gitbase.files_at(ref, ws.dir)
     if not opts.full then
       if not at then return step:skip("no git base to compare with (use --base REF or --full)") end
-      local paths = { ws.dir }
-      for _, s in ipairs(ws.config.src or {}) do
-        local p = type(s) == "string" and s:match("^file://(.*)$")
-        if p then paths[#paths + 1] = p end
-      end
-      local changed = gitbase.changed(ref, paths)
-      if changed == false then
-        return step:skip(("neither %s nor the desired schema changed against %s (--full lints anyway)")
-          :format(ws.dir, ref:sub(1, 12)))
-      end
+      local quiet = M.unchanged(ws, opts)
+      if quiet then return step:skip(quiet) end
     end
     local latest
     for name in pairs(at or {}) do
