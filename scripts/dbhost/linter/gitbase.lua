@@ -4,7 +4,9 @@
 --       else with origin/main, else with a local main (nil outside a repository or without any)
 --   gitbase.files_at(ref, dir) -> { name = true } | nil, msg: .sql files of dir at ref
 --   gitbase.changed(ref, paths) -> bool | nil, msg: does anything under paths differ
---       between ref and the working tree (staged, unstaged or untracked)?
+--       between ref and the working tree (staged, unstaged or untracked)? With
+--       DBHOST_GIT_STAGED=1 (set by the pre-commit hook, which checks the index checked
+--       out elsewhere): between ref and the index.
 local proc = require "dbhost.proc"
 
 local M = {}
@@ -38,11 +40,14 @@ function M.files_at(ref, dir)
 end
 
 function M.changed(ref, paths)
+  local staged = os.getenv("DBHOST_GIT_STAGED") == "1"
   local args = { "diff", "--name-only", ref, "--" }
+  if staged then args = { "diff", "--cached", "--name-only", ref, "--" } end
   for _, p in ipairs(paths) do args[#args + 1] = p end
   local out, err = git(args)
   if not out then return nil, err end
   if out:match("%S") then return true end
+  if staged then return false end
   args = { "ls-files", "--others", "--exclude-standard", "--" }
   for _, p in ipairs(paths) do args[#args + 1] = p end
   out = git(args)
