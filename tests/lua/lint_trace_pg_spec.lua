@@ -38,6 +38,32 @@ local function locks_on(t, rel)
   return out
 end
 
+local function read(path)
+  local f = assert(io.open(helper.source_dir .. "/" .. path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+describe("lint --trace output", function()
+  local files = { "tests/lua/fixtures/lint/1_init.sql", "tests/lua/fixtures/lint/2_change.sql" }
+  local function run_format(format)
+    local argv = { helper.dbhost, "lint", "--trace", "--format", format,
+                   "--dev-url", assert(os.getenv("DBHOST_TEST_DATABASE_URL")), files[1], files[2] }
+    local r = assert(proc.run { argv = argv, cwd = helper.source_dir, timeout = 120 })
+    assert(r.status == 0, r.stderr)
+    return r.stdout
+  end
+
+  it("markdown has the measured locks, exactly", function()
+    assert.are.equal(read("tests/lua/fixtures/lint/expected-trace.md"), run_format("markdown"))
+  end)
+
+  it("json has the trace facts, exactly", function()
+    assert.are.same(cjson.decode(read("tests/lua/fixtures/lint/expected-trace.json")), cjson.decode(run_format("json")))
+  end)
+end)
+
 describe("lint --trace", function()
   local doc
   setup(function()

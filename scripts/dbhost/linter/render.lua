@@ -19,14 +19,32 @@ local function one_line(s, max)
   return s
 end
 
--- facts_text(trace) -> "locks: users AccessExclusive; rewrote users; scanned users (1)"
+local function lock_list(list)
+  local out = {}
+  for _, l in ipairs(list or {}) do out[#out + 1] = l.relation .. " " .. l.mode end
+  return table.concat(out, ", ")
+end
+
+-- held_beyond(t) -> the locks held after the statement that it did not take itself, as text
+local function held_beyond(t)
+  local new = {}
+  for _, l in ipairs(t.locks or {}) do new[l.relation .. " " .. l.mode] = true end
+  local more = {}
+  for _, l in ipairs(t.held or {}) do
+    if not new[l.relation .. " " .. l.mode] then more[#more + 1] = l end
+  end
+  return lock_list(more)
+end
+
+-- facts_text(trace) -> "took users AccessExclusive; rewrote users; scanned users (1)"
 function M.facts_text(t)
   if not t then return nil end
   local parts = {}
   if t.error then return "trace: " .. t.error end
-  local locks = {}
-  for _, l in ipairs(t.locks or {}) do locks[#locks + 1] = l.relation .. " " .. l.mode end
-  parts[#parts + 1] = "locks " .. (#locks > 0 and table.concat(locks, ", ") or "none")
+  local took = lock_list(t.locks)
+  parts[#parts + 1] = "took " .. (took ~= "" and took or "no new lock")
+  local more = held_beyond(t)
+  if more ~= "" then parts[#parts + 1] = "still holding " .. more end
   if t.rewrites and #t.rewrites > 0 then parts[#parts + 1] = "rewrote " .. table.concat(t.rewrites, ", ") end
   if t.scans and #t.scans > 0 then
     local s = {}
@@ -68,17 +86,20 @@ end
 
 --- render.json(res) -> string (one JSON document, stable field names)
 -- { version = 1, files = [{path, statements, findings}], counts = {error, warning, info},
---   findings = [{code, name, aliases, severity, file, line, column, statement, message,
---                advice, trace = null | {locks=[{relation, mode}], rewrites=[], scans=[{relation, count}]},
+--   findings = [{code, name, aliases, analyzer, severity, file, line, column, statement, message,
+--                advice, trace = null | {locks=[{relation, mode}] (taken by the statement),
+--                held=[...] (held after it), rewrites=[names], scans=[{relation, count}]},
 --                disagreement = null | text}],
---   disagreements = [{file, line, column, message}] }
+--   disagreements = [{file, line, column, message}],
+--   trace = null (no --trace) | [{file, line, statement, locks, held, rewrites, scans,
+--                                 error?, skipped?, waiting?, observed?}] }
 function M.json(res)
   local findings = {}
   for i, f in ipairs(res.findings) do
     local t = nil
     if f.trace then
-      t = { locks = arr(f.trace.locks), rewrites = arr(f.trace.rewrites), scans = arr(f.trace.scans),
-            error = f.trace.error, skipped = f.trace.skipped }
+      t = { locks = arr(f.trace.locks), held = arr(f.trace.held), rewrites = arr(f.trace.rewrites),
+            scans = arr(f.trace.scans), error = f.trace.error, skipped = f.trace.skipped }
     end
     findings[i] = {
       code = f.code, name = f.name, aliases = arr(f.aliases), analyzer = f.analyzer, severity = f.severity, file = f.file,
@@ -92,7 +113,7 @@ function M.json(res)
   if res.trace then
     trace = {}
     for i, t in ipairs(res.trace) do
-      trace[i] = { file = t.file, line = t.line, statement = t.statement, locks = arr(t.locks),
+      trace[i] = { file = t.file, line = t.line, statement = t.statement, locks = arr(t.locks), held = arr(t.held),
                    rewrites = arr(t.rewrites), scans = arr(t.scans), error = t.error, skipped = t.skipped,
                    waiting = t.waiting and arr(t.waiting) or nil, observed = t.observed }
     end
@@ -151,17 +172,15 @@ function M.markdown(res, title)
     out[#out + 1] = ""
     out[#out + 1] = "#### Measured on a throwaway database"
     out[#out + 1] = ""
-    out[#out + 1] = "| File | Line | Statement | Locks | Rewrites | Scans |"
-    out[#out + 1] = "|---|---|---|---|---|---|"
+    out[#out + 1] = "| File | Line | Statement | Locks taken | Also held | Rewrites | Scans |"
+    out[#out + 1] = "|---|---|---|---|---|---|---|"
     for _, t in ipairs(res.trace) do
-      local locks = {}
-      for _, l in ipairs(t.locks or {}) do locks[#locks + 1] = l.relation .. " " .. l.mode end
       local scans = {}
       for _, x in ipairs(t.scans or {}) do scans[#scans + 1] = ("%s ×%d"):format(x.relation, x.count) end
-      out[#out + 1] = ("| `%s` | %d | `%s` | %s | %s | %s |"):format(t.file, t.line,
+      out[#out + 1] = ("| `%s` | %d | `%s` | %s | %s | %s | %s |"):format(t.file, t.line,
         md_escape(one_line(first_line(t.statement), 60)),
-        md_escape(t.skipped and ("not traced: " .. t.skipped) or t.error or table.concat(locks, ", ")),
-        md_escape(table.concat(t.rewrites or {}, ", ")), md_escape(table.concat(scans, ", ")))
+        md_escape(t.skipped and ("not traced: " .. t.skipped) or t.error or lock_list(t.locks)),
+        md_escape(held_beyond(t)), md_escape(table.concat(t.rewrites or {}, ", ")), md_escape(table.concat(scans, ", ")))
     end
   end
   return table.concat(out, "\n") .. "\n"
