@@ -54,6 +54,11 @@ lint {
 HCL
 run "$DBHOST" migrate lint --latest 1
 expect_rc 0; expect_out "warning DS103 drop-column"; expect_out "info PG101"
+expect_out "in 1 file(s)"
+# `latest` in the lint block is migrate lint's default
+sed -i 's/^lint {$/lint {\n  latest = 2/' atlas.hcl
+run "$DBHOST" migrate lint
+expect_rc 0; expect_out "in 2 file(s)"
 
 # the check-migrations step lints the new file; schema.sql still has the column, so the
 # sync step fails too: only the lint step's outcome is checked here

@@ -3,6 +3,29 @@
 -- code already deployed against the old schema.
 local ast = require "dbhost.linter.ast"
 
+-- later(ctx) -> { views = { name = last index }, generated = { "table.col" = last index } }:
+-- the views and stored generated columns the file creates, built once per file, so that
+-- a rename can ask whether a compatibility object follows it without rescanning the file.
+local function later(ctx)
+  if ctx.compat_objects then return ctx.compat_objects end
+  local c = { views = {}, generated = {} }
+  for i, st in ipairs(ctx.stmts) do
+    if st.type == "ViewStmt" then c.views[ast.relname(st.node.view) or ""] = i end
+    for _, cmd in ipairs(ast.alter_cmds(st)) do
+      local t, cd = ast.cmd_def(cmd)
+      if cmd.subtype == "AT_AddColumn" and t == "ColumnDef" then
+        for _, k in ipairs(ast.column_constraints(cd)) do
+          if k.contype == "CONSTR_GENERATED" then
+            c.generated[(ast.relname(st.node.relation) or "") .. "." .. (cd.colname or "")] = i
+          end
+        end
+      end
+    end
+  end
+  ctx.compat_objects = c
+  return c
+end
+
 return {
   name = "incompatible",
   rules = {
@@ -18,9 +41,8 @@ return {
         if st.type ~= "RenameStmt" or st.node.renameType ~= "OBJECT_TABLE" then return nil end
         local old = ast.relname(st.node.relation)
         if not ctx:existing(old) then return nil end
-        for _, nx in ctx:ahead() do
-          if nx.type == "ViewStmt" and ast.relname(nx.node.view) == old then return nil end
-        end
+        local at = later(ctx).views[old]
+        if at and at > ctx.index then return nil end
         return ("Renaming table %s to %s"):format(ast.q(old), ast.q(st.node.newname))
       end,
     },
@@ -38,18 +60,10 @@ return {
         local tname = ast.relname(st.node.relation)
         if not ctx:existing(tname) then return nil end
         local old = st.node.subname
-        for _, nx in ctx:ahead() do
-          for _, cmd in ipairs(ast.alter_cmds(nx)) do
-            local t, cd = ast.cmd_def(cmd)
-            if cmd.subtype == "AT_AddColumn" and t == "ColumnDef" and cd.colname == old
-                and ast.relname(nx.node.relation) == st.node.newname or
-                (cmd.subtype == "AT_AddColumn" and t == "ColumnDef" and cd.colname == old
-                 and ast.relname(nx.node.relation) == tname) then
-              for _, c in ipairs(ast.column_constraints(cd)) do
-                if c.contype == "CONSTR_GENERATED" then return nil end
-              end
-            end
-          end
+        local gens = later(ctx).generated
+        for _, t in ipairs({ tname, st.node.newname }) do
+          local at = gens[t .. "." .. old]
+          if at and at > ctx.index then return nil end
         end
         return ("Renaming column %s of %s to %s"):format(ast.q(old), ast.q(tname), ast.q(st.node.newname))
       end,

@@ -117,6 +117,7 @@ end
 
 --- model:apply(type, fields): record what one parsed statement does
 function M:apply(t, f)
+  self._bytable = nil   -- the per-table index lists are rebuilt on the next question
   if t == "CreateStmt" then
     create_table(self, f)
   elseif t == "AlterTableStmt" and f.objtype == "OBJECT_TABLE" then
@@ -162,8 +163,16 @@ end
 
 --- model:covered(table, cols) -> true when some index on table starts with cols
 function M:covered(tname, cols)
-  for _, ix in pairs(self.indexes) do
-    if ix.table == tname and #ix.cols >= #cols then
+  if not self._bytable then
+    self._bytable = {}
+    for _, ix in pairs(self.indexes) do
+      local t = ix.table or ""
+      self._bytable[t] = self._bytable[t] or {}
+      table.insert(self._bytable[t], ix)
+    end
+  end
+  for _, ix in ipairs(self._bytable[tname] or {}) do
+    if #ix.cols >= #cols then
       local ok = true
       for i, c in ipairs(cols) do
         if ix.cols[i] ~= c then ok = false break end
