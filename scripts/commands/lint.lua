@@ -11,7 +11,7 @@ return {
   description = [[
 Each statement is parsed by PostgreSQL 15's parser (libpg_query) and checked by
 the rules in scripts/dbhost/lint/ (Atlas's codes DS, MF, BC, CD, PG, NM; squawk's
-rule names; dbhost's DH codes). Files are linted in the order given; each sees
+rule names; dbhost's DH codes). Files are linted in the order given ("-" is standard input); each sees
 what the earlier ones created. `-- atlas:nolint [CODE...]`, `-- squawk-ignore
 NAME` and `-- squawk-ignore-file` are honoured. Severities come from atlas.hcl's
 lint block when a project file is present (--config). `dbhost lint --rules`
@@ -31,6 +31,7 @@ Exit status: 0 no error finding, 1 an error finding, 2 usage or config error.]],
     { "env", arg = "NAME", help = "env block of atlas.hcl to use" },
     { "trace", help = "also run the files on a throwaway database and report locks, rewrites and scans" },
     { "dev-url", arg = "URL", help = "throwaway database for --trace", default = "local://postgres" },
+    { "stdin-filepath", arg = "PATH", help = "the name findings give a file read from standard input (FILE \"-\")" },
     { "rules", help = "list the rules and exit" },
   },
   args = { min = 0, name = "one or more SQL files" },
@@ -54,7 +55,7 @@ Exit status: 0 no error finding, 1 an error finding, 2 usage or config error.]],
       errors.config("project file %s does not exist", opts.config)
     end
     local res = run.lint {
-      files = linter.read_files(args), lint_config = lint_config, pg_version = opts.pg_version,
+      files = linter.read_files(args, nil, opts.stdin_filepath), lint_config = lint_config, pg_version = opts.pg_version,
       tx_mode = opts.tx_mode, trace = opts.trace, dev_url = opts.dev_url,
     }
     run.print(res, opts.format)

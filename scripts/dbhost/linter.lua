@@ -597,11 +597,17 @@ function M.lint_files(files, s)
   return res
 end
 
---- linter.read_files(paths) -> files | raises a config error (unreadable file)
-function M.read_files(paths, extra)
+--- linter.read_files(paths [, extra [, stdin_name]]) -> files | raises a config error (unreadable file)
+-- "-" reads standard input, named stdin_name (default "<stdin>") in findings.
+function M.read_files(paths, extra, stdin_name)
   local out = {}
   for _, p in ipairs(paths) do
-    local text, err = fs.read(p)
+    local text, err
+    if p == "-" then
+      text, p = io.stdin:read("a") or "", stdin_name or "<stdin>"
+    else
+      text, err = fs.read(p)
+    end
     if not text then errors.config("%s", err) end
     local file = { path = p, text = text }
     for k, v in pairs(extra or {}) do file[k] = v end

@@ -67,6 +67,13 @@ describe("dbhost lint output", function()
     assert.are.equal(2, lint({ "no/such/file.sql" }).status)
   end)
 
+  it("reads standard input for FILE -", function()
+    local r = assert(proc.run { argv = { helper.dbhost, "lint", "--stdin-filepath", "db/x.sql", files[1], "-" },
+                                cwd = helper.source_dir, stdin = "\nDROP TABLE users;\n" })
+    assert.are.equal(1, r.status)
+    assert.is_truthy(r.stdout:find("db/x.sql:2:1: error DS102 drop-table", 1, true))
+  end)
+
   it("lists the rules with their aliases", function()
     local r = lint({ "--rules" })
     assert.are.equal(0, r.status)

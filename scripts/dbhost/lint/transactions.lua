@@ -65,7 +65,7 @@ return {
       end,
     },
     {
-      code = "require-lock-timeout", severity = "warning", opt_in = true,
+      code = "require-lock-timeout", aliases = { "require-timeout-settings" }, severity = "warning", opt_in = true,
       summary = "lock-taking statement before SET lock_timeout",
       why = "A DDL statement that waits for its lock (behind a long query) makes every later query on the "
         .. "table queue behind it. dbhost apply sets lock_timeout itself (--stmt-lock-timeout, 5s), so "
@@ -82,7 +82,7 @@ return {
       end,
     },
     {
-      code = "require-statement-timeout", severity = "warning", opt_in = true,
+      code = "require-statement-timeout", aliases = { "require-timeout-settings" }, severity = "warning", opt_in = true,
       summary = "lock-taking statement before SET statement_timeout",
       why = "A statement that runs for long while holding a strong lock blocks the application for as "
         .. "long as it runs. dbhost apply has --stmt-timeout, so this rule is off unless enabled.",
@@ -98,7 +98,8 @@ return {
       end,
     },
     {
-      code = "DH101", on = { "AlterTableStmt" }, name = "validate-in-same-transaction", severity = "warning",
+      code = "DH101", on = { "AlterTableStmt" }, name = "validate-in-same-transaction",
+      aliases = { "constraint-missing-not-valid" }, severity = "warning",
       summary = "VALIDATE CONSTRAINT in the same transaction as the ADD",
       why = "Adding a constraint NOT VALID is cheap, but the ADD took ACCESS EXCLUSIVE (CHECK) or SHARE ROW "
         .. "EXCLUSIVE (FOREIGN KEY), and that lock is held until the transaction ends. Validating in the "

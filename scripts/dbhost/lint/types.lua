@@ -26,11 +26,11 @@ local function columns_added(st)
 end
 
 -- type_rule(code, summary, types, msg, why, advice, example) -> rule (opt-in)
-local function type_rule(code, summary, types, why, advice, example)
+local function type_rule(code, summary, types, why, advice, example, aliases)
   local set = {}
   for _, t in ipairs(types) do set[t] = true end
   return {
-    code = code, on = { "CreateStmt", "AlterTableStmt" }, severity = "warning", opt_in = true,
+    code = code, aliases = aliases, on = { "CreateStmt", "AlterTableStmt" }, severity = "warning", opt_in = true,
     summary = summary, why = why, advice = advice,
     example = example,
     check = function(st)
@@ -91,7 +91,8 @@ return {
       "ALTER TABLE t ADD COLUMN name text CHECK (length(name) <= 100);"),
     type_rule("prefer-timestamp-tz", "timestamp without time zone column", { "timestamp" },
       "timestamp without time zone drops the offset; values become ambiguous across time zones.",
-      "Use timestamptz.", "ALTER TABLE t ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();"),
+      "Use timestamptz.", "ALTER TABLE t ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();",
+      { "prefer-timestamptz" }),
     {
       code = "DH109", on = { "CreateStmt", "AlterTableStmt" }, name = "json-column", severity = "info",
       summary = "json column",

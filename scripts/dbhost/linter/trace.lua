@@ -134,15 +134,17 @@ local function snapshot(conn)
   return { rels = rels, byname = byname, locks = locks, scans = scans }
 end
 
+-- Lock modes as the facts name them (pg_locks' mode without "Lock"), weakest first.
 local STRENGTH = {
-  AccessShareLock = 1, RowShareLock = 2, RowExclusiveLock = 3, ShareUpdateExclusiveLock = 4,
-  ShareLock = 5, ShareRowExclusiveLock = 6, ExclusiveLock = 7, AccessExclusiveLock = 8,
+  AccessShare = 1, RowShare = 2, RowExclusive = 3, ShareUpdateExclusive = 4,
+  Share = 5, ShareRowExclusive = 6, Exclusive = 7, AccessExclusive = 8,
 }
 
 local function sorted_locks(list)
   table.sort(list, function(a, b)
     if a.relation ~= b.relation then return a.relation < b.relation end
-    return (STRENGTH[a.mode] or 0) > (STRENGTH[b.mode] or 0)
+    if a.mode ~= b.mode then return (STRENGTH[a.mode] or 0) > (STRENGTH[b.mode] or 0) end
+    return false
   end)
   return list
 end
