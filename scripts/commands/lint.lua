@@ -11,8 +11,8 @@ return {
   description = [[
 Each statement is parsed by PostgreSQL 15's parser (libpg_query) and checked by
 the rules in scripts/dbhost/lint/ (Atlas's codes DS, MF, BC, CD, PG, NM; squawk's
-rule names; dbhost's DH codes). Files are linted in the order given ("-" is standard input); each sees
-what the earlier ones created. `-- atlas:nolint [CODE...]`, `-- squawk-ignore
+rule names; dbhost's DH codes). Files are linted in the order given ("-" is
+standard input); each sees what the earlier ones created. `-- atlas:nolint [CODE...]`, `-- squawk-ignore
 NAME` and `-- squawk-ignore-file` are honoured. Severities come from atlas.hcl's
 lint block when a project file is present (--config). `dbhost lint --rules`
 lists every rule.
@@ -23,7 +23,7 @@ statement took, the tables it rewrote and scanned.
 
 Exit status: 0 no error finding, 1 an error finding, 2 usage or config error.]],
   options = {
-    { "pg-version", arg = "N", help = "target PostgreSQL version, e.g. 15 or 14.2", default = "15" },
+    { "pg-version", arg = "N", help = "target PostgreSQL version, e.g. 15 or 14.2 (default: --dev-url's with --trace, else 15)" },
     { "tx-mode", arg = "MODE", choices = { "file", "none" }, help = "does the runner wrap each file in a transaction",
       default = "file" },
     { "format", arg = "FORMAT", choices = run.FORMATS, default = "text", help = "output format" },
@@ -55,7 +55,8 @@ Exit status: 0 no error finding, 1 an error finding, 2 usage or config error.]],
       errors.config("project file %s does not exist", opts.config)
     end
     local res = run.lint {
-      files = linter.read_files(args, nil, opts.stdin_filepath), lint_config = lint_config, pg_version = opts.pg_version,
+      files = linter.read_files(args, nil, opts.stdin_filepath), lint_config = lint_config,
+      pg_version = opts.pg_version or (opts.trace and run.pg_version_of(opts.dev_url)) or "15",
       tx_mode = opts.tx_mode, trace = opts.trace, dev_url = opts.dev_url,
     }
     run.print(res, opts.format)

@@ -19,7 +19,7 @@ them on a throwaway database (the env's dev URL, or --dev-url).]],
     { "latest", arg = "N", help = "lint the last N files" },
     { "base", arg = "REF", help = "lint the files that are new against this git ref" },
     { "format", arg = "FORMAT", choices = run.FORMATS, default = "text", help = "output format" },
-    { "pg-version", arg = "N", help = "target PostgreSQL version", default = "15" },
+    { "pg-version", arg = "N", help = "target PostgreSQL version (default: the dev URL's, else 15)" },
     { "trace", help = "also run the files on a throwaway database" },
     { "dev-url", arg = "URL", help = "throwaway database for --trace (default: dev of the env, else local://postgres)" }),
   run = function(opts)
@@ -53,9 +53,11 @@ them on a throwaway database (the env's dev URL, or --dev-url).]],
                       tx_mode = ws.config.migration and ws.config.migration.tx_mode }
       if new[i] then files[#files + 1] = entry else history[#history + 1] = entry end
     end
+    local dev_url = opts.dev_url or ws.config.dev or "local://postgres"
     local res = run.lint {
-      files = files, history = history, lint_config = lint_cfg, pg_version = opts.pg_version,
-      trace = opts.trace, dev_url = opts.dev_url or ws.config.dev or "local://postgres", dir = dir,
+      files = files, history = history, lint_config = lint_cfg,
+      pg_version = opts.pg_version or run.pg_version_of(dev_url) or "15",
+      trace = opts.trace, dev_url = dev_url, dir = dir,
     }
     run.print(res, opts.format, "dbhost migrate lint")
     return run.exit_status(res)

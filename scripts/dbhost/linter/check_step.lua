@@ -80,11 +80,13 @@ function M.add(r, ws, opts)
       if opts.full or is_new then files[#files + 1] = entry else history[#history + 1] = entry end
     end
     if #files == 0 then return step:skip("no migration file is new against " .. ref:sub(1, 12)) end
-    local res = run.lint { files = files, history = history, lint_config = ws.config.lint or {} }
+    local dev_url = opts.dev_url or ws.config.dev or "local://postgres"
+    local res = run.lint { files = files, history = history, lint_config = ws.config.lint or {},
+                           pg_version = run.pg_version_of(dev_url) or "15" }
     local traced = ""
     if not opts.no_trace then
       local ok, err = pcall(trace.attach, res, {
-        history = history, files = files, dev_url = opts.dev_url or ws.config.dev or "local://postgres", dir = dir,
+        history = history, files = files, dev_url = dev_url, dir = dir,
       })
       traced = ok and ", measured on the dev database" or ("; not measured: " .. tostring(err))
     end

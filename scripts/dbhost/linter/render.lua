@@ -62,7 +62,12 @@ function M.text(res)
     out[#out + 1] = ("%s:%d:%d: %s %s%s: %s"):format(f.file, f.line, f.column, f.severity, f.code,
       f.name ~= f.code and (" " .. f.name) or "", f.message)
     if f.statement and f.statement ~= "" then
-      for l in (f.statement .. "\n"):gmatch("([^\n]*)\n") do out[#out + 1] = "    | " .. l end
+      local n = 0
+      for l in (f.statement .. "\n"):gmatch("([^\n]*)\n") do
+        n = n + 1
+        if n > 8 then out[#out + 1] = "    | …" break end
+        out[#out + 1] = "    | " .. l
+      end
     end
     if f.trace then out[#out + 1] = "    measured: " .. M.facts_text(f.trace) end
     if f.disagreement then out[#out + 1] = "    trace disagrees: " .. f.disagreement end

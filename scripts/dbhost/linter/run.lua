@@ -13,6 +13,13 @@ local M = {}
 
 M.FORMATS = { "text", "json", "markdown", "github" }
 
+--- run.pg_version_of(dev_url) -> "15" | nil: the major version a dev URL names
+-- (docker://postgres/15/dev, local://postgres/14), the target version when no flag says.
+function M.pg_version_of(url)
+  if type(url) ~= "string" then return nil end
+  return url:match("^docker://postgres/(%d+)") or url:match("^local://postgres/(%d+)")
+end
+
 --- run.lint(o) -> res
 function M.lint(o)
   local s = linter.settings {
