@@ -83,7 +83,8 @@ local function seed_expr(row)
   return nil
 end
 
---- trace.seed(conn): a few rows in every table (errors — checks, foreign keys — are skipped)
+--- trace.seed(conn): a few rows in every empty table (errors — checks, foreign keys — are
+-- skipped). Called before each traced file, so tables the earlier files made get rows too.
 function M.seed(conn)
   local cols, order = {}, {}
   for _, r in ipairs(q(conn, SEED)) do
@@ -99,11 +100,12 @@ function M.seed(conn)
         exprs[#exprs + 1] = c.expr
       end
       local stmt
+      local empty = ("WHERE NOT EXISTS (SELECT FROM %s)"):format(rel)
       if #names == 0 then
-        stmt = ("INSERT INTO %s SELECT FROM generate_series(1, 3) g"):format(rel)
+        stmt = ("INSERT INTO %s SELECT FROM generate_series(1, 3) g %s"):format(rel, empty)
       else
-        stmt = ("INSERT INTO %s (%s) SELECT %s FROM generate_series(1, 3) g ON CONFLICT DO NOTHING")
-          :format(rel, table.concat(names, ", "), table.concat(exprs, ", "))
+        stmt = ("INSERT INTO %s (%s) SELECT %s FROM generate_series(1, 3) g %s ON CONFLICT DO NOTHING")
+          :format(rel, table.concat(names, ", "), table.concat(exprs, ", "), empty)
       end
       conn:exec(stmt)
     end
@@ -363,9 +365,9 @@ function M.attach(res, o)
   end
   local ok, perr = pcall(function()
     M.replay(conn, o.history or {}, o.dir)
-    M.seed(conn)
     res.trace = {}
     for _, f in ipairs(o.files) do
+      M.seed(conn)
       for _, fact in ipairs(trace_file(conn, dev.url, f, o.tx_mode or "file")) do res.trace[#res.trace + 1] = fact end
     end
   end)
