@@ -223,6 +223,15 @@ describe("lint context", function()
     assert.is_true(has(lint("CREATE INDEX u_a ON users (age);"), "PG101"))
   end)
 
+  it("follows explicit transactions in a txmode none file", function()
+    local found = lint("BEGIN;\nALTER TABLE users ADD COLUMN a int;\nCOMMIT;\nCOMMIT;", { tx_mode = "none" })
+    local lines = {}
+    for _, f in ipairs(found) do
+      if f.code == "transaction-nesting" then lines[#lines + 1] = f.line .. " " .. f.message end
+    end
+    assert.are.same({ "4 COMMIT without a transaction to end" }, lines)
+  end)
+
   it("decides CONCURRENTLY rules by the file's transaction mode", function()
     local sql = "CREATE INDEX CONCURRENTLY i ON users (age);"
     assert.is_true(has(lint(sql, { tx_mode = "file" }), "PG103"))

@@ -48,6 +48,8 @@ return {
         elseif (k == "TRANS_STMT_COMMIT" or k == "TRANS_STMT_ROLLBACK") and ctx.tx.open and not ctx.tx.explicit then
           return (k == "TRANS_STMT_COMMIT" and "COMMIT" or "ROLLBACK")
             .. " ends the runner's transaction early; the rest of the file runs outside it"
+        elseif (k == "TRANS_STMT_COMMIT" or k == "TRANS_STMT_ROLLBACK") and not ctx.tx.open then
+          return (k == "TRANS_STMT_COMMIT" and "COMMIT" or "ROLLBACK") .. " without a transaction to end"
         end
       end,
     },
