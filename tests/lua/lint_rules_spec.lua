@@ -8,7 +8,8 @@ local RULES = linter.load_rules { dirs = {} }
 -- The earlier migration every case runs after: "users" and "orders" exist.
 local HISTORY = [[
 CREATE TABLE users (id bigint PRIMARY KEY, email varchar(20), name text, age int, note json);
-CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric(10,2), status text NOT NULL);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric(10,2), status text NOT NULL,
+  CONSTRAINT orders_total_check CHECK (total >= 0));
 CREATE INDEX orders_status_idx ON orders (status);
 ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id);
 CREATE TABLE events (id bigint, day date) PARTITION BY RANGE (day);
@@ -140,6 +141,10 @@ local CASES = {
   ["prefer-timestamp-tz"] = { fire = "CREATE TABLE t (c timestamp);", ok = "CREATE TABLE t (c timestamptz);",
                               opts = { config = ENABLE("prefer-timestamp-tz") } },
   DH109 = { fire = "ALTER TABLE users ADD COLUMN data json;", ok = "ALTER TABLE users ADD COLUMN data jsonb;" },
+  DH115 = { fire = "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
+            ok = "ALTER TABLE orders ALTER COLUMN user_id TYPE numeric(20,0);" },
+  DH116 = { fire = "CREATE TYPE mood AS ENUM ('sad', 'ok');", ok = "CREATE TYPE pair AS (a int, b int);",
+            opts = { config = ENABLE("DH116") } },
   DH110 = { fire = "CREATE TABLE t (a int, b int, c int, d int);\nCREATE INDEX t_idx ON t (a, b, c, d);",
             ok = "CREATE TABLE t (a int, b int, c int, d int);\nCREATE INDEX t_idx ON t (a, b, c);",
             opts = { config = ENABLE("DH110") } },

@@ -202,6 +202,45 @@ return {
       end,
     },
     {
+      code = "DH115", on = { "AlterTableStmt" }, name = "type-change-with-check", severity = "warning",
+      summary = "type change of a column that CHECK constraints use",
+      why = "Changing a column's type re-checks every CHECK constraint that mentions the column against "
+        .. "every row, under the ACCESS EXCLUSIVE lock of the ALTER, even when the type change itself "
+        .. "needs no rewrite.",
+      advice = "Drop the CHECK constraints on the column first, change the type, then add them back NOT "
+        .. "VALID and VALIDATE them in a later transaction.",
+      example = "ALTER TABLE orders DROP CONSTRAINT orders_total_positive;\n"
+        .. "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2);\n"
+        .. "ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total > 0) NOT VALID;",
+      check = function(st, ctx)
+        local tname = existing_alter(st, ctx)
+        local tbl = tname and ctx.model.tables[tname]
+        if not tbl then return nil end
+        local out = {}
+        for _, cmd in ipairs(ast.alter_cmds(st)) do
+          if cmd.subtype == "AT_AlterColumnType" then
+            for kname, k in pairs(tbl.constraints) do
+              if k.kind == "check" and k.expr then
+                local uses = false
+                ast.walk(k.expr, function(t, f)
+                  if t == "ColumnRef" then
+                    local names = ast.strings(f.fields)
+                    uses = uses or names[#names] == cmd.name
+                  end
+                end)
+                if uses then
+                  out[#out + 1] = ("Changing the type of %s re-checks constraint %s on every row of %s")
+                    :format(ast.q(cmd.name), ast.q(kname), ast.q(tname))
+                end
+              end
+            end
+          end
+        end
+        table.sort(out)
+        return out
+      end,
+    },
+    {
       code = "PG304", on = { "AlterTableStmt" }, name = "primary-key-nullable-columns", severity = "warning",
       summary = "primary key on nullable columns implies SET NOT NULL",
       why = "A primary key makes its columns NOT NULL; for a column that is nullable this is a SET NOT "

@@ -111,6 +111,19 @@ return {
       end,
     },
     {
+      code = "DH116", on = { "CreateEnumStmt" }, name = "create-enum", severity = "info", opt_in = true,
+      summary = "enum type created",
+      why = "Enum values can be added but not removed or reordered without rebuilding the type and every "
+        .. "column using it; a lookup table or a CHECK constraint is easier to change later.",
+      advice = "Use a text column with a CHECK constraint, or a lookup table with a foreign key.",
+      example = "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'new'\n"
+        .. "  CHECK (status IN ('new', 'paid', 'shipped'));",
+      check = function(st)
+        local names = ast.strings(st.node.typeName)
+        return ("Enum type %s created"):format(ast.q(names[#names] or "?"))
+      end,
+    },
+    {
       code = "DH110", on = { "IndexStmt" }, name = "index-too-many-columns", severity = "info", opt_in = true,
       summary = "index on more than three columns",
       why = "Indexes on many columns are large and rarely used beyond their first columns.",
