@@ -79,9 +79,11 @@ describe("lint --trace", function()
     local disagree = write("5_disagree.sql", "ALTER TABLE users ADD COLUMN code text DEFAULT lpad('x', 3);\n"
       .. "ALTER TABLE users ALTER COLUMN email TYPE text COLLATE \"C\";\n")
     local required = write("6_required.sql", "CREATE TABLE tags (id bigint PRIMARY KEY, name text);\n"
+      .. "CREATE TABLE prices (id bigint PRIMARY KEY, amount numeric(10,2) CHECK (amount >= 0));\n"
       .. "CREATE TABLE user_tags (user_id bigint NOT NULL REFERENCES users (id), tag_id bigint REFERENCES tags (id));\n")
     local fails = write("7_fails.sql", "ALTER TABLE user_tags ADD COLUMN weight int NOT NULL;\n")
-    doc = trace({ init, change, index, concurrent, disagree, required, fails })
+    local widen = write("8_widen.sql", "ALTER TABLE prices ALTER COLUMN amount TYPE numeric(12,2);\n")
+    doc = trace({ init, change, index, concurrent, disagree, required, fails, widen })
   end)
   teardown(function()
     if dir then fs.rmtree(dir) end
@@ -118,6 +120,14 @@ describe("lint --trace", function()
     local f = assert(finding(doc, "MF103", 1))
     assert.is_truthy(f.file:match("7_fails"))
     assert.are.equal('column "weight" of relation "user_tags" contains null values', f.trace.error)
+  end)
+
+  it("measures that a type change without rewrite still scans for the CHECK on the column", function()
+    local f = assert(finding(doc, "DH115", 1))
+    assert.is_truthy(f.file:match("8_widen"))
+    assert.are.same({}, f.trace.rewrites)
+    assert.are.same({ { relation = "prices", count = 1 } }, f.trace.scans)
+    assert.are.equal(cjson.null, f.disagreement)
   end)
 
   it("flags a static claim the trace contradicts", function()

@@ -345,6 +345,7 @@ local CLAIMS = {
   PG303 = function(f, t) if not contains(f.scans, t) then return ("%s was not scanned"):format(t or "the table") end end,
   PG305 = function(f, t) if not contains(f.scans, t) then return ("%s was not scanned"):format(t or "the table") end end,
   PG101 = function(f, t) if not has_lock(f, t, "Share") then return ("no SHARE lock on %s"):format(t or "the table") end end,
+  DH115 = function(f, t) if not contains(f.scans, t) then return ("%s was not scanned"):format(t or "the table") end end,
 }
 
 local function quoted_table(msg)
@@ -390,6 +391,7 @@ function M.attach(res, o)
         local names = quoted_table(f.message)
         local tname = f.code == "PG101" and names[2] or names[#names]
         if f.code == "PG303" or f.code == "PG305" then tname = names[2] end
+        if f.code == "DH115" then tname = names[3] end
         f.disagreement = claim(fact, tname)
       end
     end
