@@ -10,6 +10,8 @@
 #   make create-migrations NAME=x
 #   make bundle              the AWS Lambda layer and function zips (build/lambda/)
 #   make bench               every benchmark under bench/
+#   make lint                check-migrations, then luacheck (Lua) and cppcheck (C),
+#                            warnings as errors
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -19,7 +21,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 PREFIX     ?= /usr/local
 
 .PHONY: all deps install build asan test test-fast test-asan check-migrations \
-        create-migrations migrate-hash bundle bench fuzz clean
+        create-migrations migrate-hash bundle bench fuzz clean lint lint-lua lint-c
 
 all: build
 
@@ -64,6 +66,19 @@ check-migrations: build
 create-migrations: build
 	@test -n "$$NAME" || { echo "usage: make create-migrations NAME=short_name" >&2; exit 2; }
 	$(DBHOST) create-migrations "$$NAME"
+
+# The project's own linters; configuration in .luacheckrc and below.
+CPPCHECK_FLAGS = --quiet --enable=warning,portability,performance --error-exitcode=1 --inline-suppr \
+                 --std=c11 -I bindings -I host -I $(BUILD) -D_POSIX_C_SOURCE=200809L -DDBHOST_VERSION=\"0\" \
+                 --suppress=missingIncludeSystem --suppress=missingInclude
+
+lint: check-migrations lint-lua lint-c
+
+lint-lua: deps
+	luacheck --quiet --codes scripts app tests/lua bench/lib
+
+lint-c: deps
+	cppcheck $(CPPCHECK_FLAGS) bindings host fuzz tests/c
 
 migrate-hash: build
 	$(DBHOST) migrate hash

@@ -18,7 +18,7 @@ for a in "$@"; do
 done
 
 # What must be present, as commands and pkg-config modules.
-need_cmds=(cc clang cmake make pkg-config lua5.4 busted initdb pg_ctl postgres zip unzip objdump strip)
+need_cmds=(cc clang cmake make pkg-config lua5.4 busted initdb pg_ctl postgres zip unzip objdump strip luacheck cppcheck)
 need_pc=(lua5.4 yaml-0.1 libpq openssl libcurl)
 
 have_cmd() {
@@ -40,6 +40,8 @@ missing() {
   if have_cmd lua5.4; then lua5.4 -e 'require "cjson"' >/dev/null 2>&1 || m+=("lua:cjson"); fi
   { /usr/bin/python3 -c 'import botocore' || python3 -c 'import botocore'; } >/dev/null 2>&1 || m+=("py:botocore")
   [ -e /usr/include/cmocka.h ] || [ -e /usr/local/include/cmocka.h ] || [ -e /opt/homebrew/include/cmocka.h ] || m+=("hdr:cmocka")
+  # libpg_query (PostgreSQL's parser as a library) has no .pc file either
+  [ -e /usr/include/pg_query.h ] || [ -e /usr/local/include/pg_query.h ] || [ -e /opt/homebrew/include/pg_query.h ] || m+=("hdr:pg_query")
   # libFuzzer and the sanitizer runtimes (clang's runtime package)
   if have_cmd clang; then
     echo 'int LLVMFuzzerTestOneInput(const char *d, long n){(void)d;(void)n;return 0;}' |
@@ -68,13 +70,16 @@ run() {
 os=$(uname -s)
 if [ "$os" = Darwin ]; then
   command -v brew >/dev/null 2>&1 || { echo "bootstrap: Homebrew is needed on macOS (https://brew.sh)" >&2; exit 1; }
-  run brew install cmake pkg-config lua@5.4 libyaml libpq openssl@3 cmocka postgresql@16 llvm luarocks
+  run brew install cmake pkg-config lua@5.4 libyaml libpq openssl@3 cmocka postgresql@16 llvm luarocks \
+      libpg_query cppcheck
   run luarocks --lua-version=5.4 install busted
   run luarocks --lua-version=5.4 install lua-cjson
+  run luarocks --lua-version=5.4 install luacheck
 elif command -v apt-get >/dev/null 2>&1; then
   pkgs=(build-essential clang cmake pkg-config git ca-certificates
         liblua5.4-dev lua5.4 lua-busted libyaml-dev libpq-dev libssl-dev libcurl4-openssl-dev
-        libcmocka-dev postgresql postgresql-contrib lua-cjson python3-botocore zip unzip binutils)
+        libcmocka-dev postgresql postgresql-contrib python3-botocore zip unzip binutils
+        libpg-query-dev lua-cjson lua-check cppcheck)
   export DEBIAN_FRONTEND=noninteractive
   run "${sudo_cmd[@]}" apt-get update -qq
   run "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
@@ -88,9 +93,10 @@ elif command -v apt-get >/dev/null 2>&1; then
 elif command -v dnf >/dev/null 2>&1; then
   run "${sudo_cmd[@]}" dnf install -y gcc clang compiler-rt cmake make pkgconf-pkg-config git \
       lua lua-devel libyaml-devel libpq-devel openssl-devel libcurl-devel libcmocka-devel \
-      postgresql-server postgresql-contrib luarocks python3-botocore zip unzip binutils
+      postgresql-server postgresql-contrib luarocks libpg_query-devel cppcheck python3-botocore zip unzip binutils
   run "${sudo_cmd[@]}" luarocks install busted
   run "${sudo_cmd[@]}" luarocks --lua-version=5.4 install lua-cjson
+  run "${sudo_cmd[@]}" luarocks --lua-version=5.4 install luacheck
 else
   echo "bootstrap: no supported package manager (apt-get, dnf, brew); install: $(echo $todo)" >&2
   exit 1

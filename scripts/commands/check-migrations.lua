@@ -10,6 +10,7 @@ local desired = require "dbhost.desired"
 local diff = require "dbhost.schema.diff"
 local dburl = require "dbhost.db.url"
 local source = require "dbhost.schema.source"
+local lint_step = require "dbhost.linter.check_step"
 
 return {
   summary = "Check MigrationHash, atlas.sum and the migrations (pre-commit hook and CI)",
@@ -29,7 +30,8 @@ failed one is skipped):
   options = workspace.with(workspace.template_option,
     { "format", arg = "FORMAT", choices = report.formats, default = "text", help = "output format" },
     { "dev-url", arg = "URL", help = "throwaway database to replay on (default: dev of the env, else local://postgres)" },
-    { "to", arg = "SRC", many = true, help = "desired schema (default: src of the env in atlas.hcl)" }),
+    { "to", arg = "SRC", many = true, help = "desired schema (default: src of the env in atlas.hcl)" },
+    lint_step.options[1], lint_step.options[2], lint_step.options[3]),
   run = function(opts)
     local ws = workspace.open(opts)
     local r = report.new("check-migrations")
@@ -65,6 +67,8 @@ failed one is skipped):
     -- and the replay cache for a directory replayed before on the same dev database)
     local have
     r:step("migrations replay cleanly on a throwaway database", function(step)
+      local quick = lint_step.unchanged(ws, opts)   -- nothing changed against the git base
+      if quick then return step:skip(quick) end
       local dir, derr = migdir.open(ws.dir)
       if not dir then return step:fail(derr) end
       local dev_url = desired.dev_url(ws, opts)
@@ -79,6 +83,7 @@ failed one is skipped):
     end)
 
     r:step("the migrations produce the desired schema", function(step)
+      if lint_step.unchanged(ws, opts) then return step:skip("nothing changed against the git base") end
       if not have then return step:skip("the migrations did not replay") end
       local src = opts.to and opts.to[1] or (ws.config.src or {})[1]
       if not src then return step:skip("no desired schema (src in atlas.hcl) to compare with") end
@@ -91,6 +96,7 @@ failed one is skipped):
       end
       step:note("in sync with " .. dburl.redact(src))
     end)
+    lint_step.add(r, ws, opts)
 
     -- every password text of the URLs in play is masked, whatever message quoted it
     local secrets = dburl.secrets(desired.dev_url(ws, opts))

@@ -72,7 +72,7 @@ end
 
 return {
   summary = "Install what the project needs at run time (PostgreSQL, optionally Docker) and warm the cache",
-  usage = "dbhost install [--dry-run] [--with-docker]",
+  usage = "dbhost install [--dry-run] [--with-docker] | dbhost install --git-hook [--dry-run]",
   description = [[
 Installs the PostgreSQL server binaries through apt-get (Debian, Ubuntu), dnf
 (Fedora, Amazon Linux) or brew (macOS) when they are missing, then creates the
@@ -81,14 +81,23 @@ second. With --with-docker it also installs Docker (colima on macOS) and pulls
 the image the project's dev URL names (docker://postgres/15/dev: postgres:15) when
 an engine answers. Safe to run again: what is there is skipped. --dry-run prints
 the plan and changes nothing. It ends by saying where this dbhost is and whether
-it is the one on PATH.]],
+it is the one on PATH.
+
+--git-hook instead installs a git pre-commit hook that runs check-migrations on the
+staged tree (quick when the commit touches neither migrations nor the desired schema).]],
   options = {
     { "dry-run", help = "print what would be done" },
     { "with-docker", help = "also install Docker and pull the image of the dev URL in atlas.hcl" },
     { "env", arg = "NAME", help = "env block of atlas.hcl whose dev URL names the Docker image" },
     { "config", arg = "FILE", default = "atlas.hcl", help = "project file" },
+    { "git-hook", help = "install the git pre-commit hook (check-migrations on the staged tree) and nothing else" },
   },
   run = function(opts)
+    if opts.git_hook then
+      local path, action = require("dbhost.githook").install { dry_run = opts.dry_run }
+      io.stdout:write(("%s %s\n"):format(action, path))
+      return 0
+    end
     local steps = {}
     local pm, perr = detect()
     local bindir, major = server.find_binaries()

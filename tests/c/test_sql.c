@@ -292,8 +292,11 @@ static char *read_file(const char *path, size_t *len) {
   while ((k = fread(tmp, 1, sizeof tmp, f)) > 0) {
     if (n + k + 1 > cap) {
       cap = (n + k + 1) * 2;
-      buf = realloc(buf, cap);
-      assert_non_null(buf);
+      char *grown = realloc(buf, cap);
+      if (!grown)
+        free(buf);
+      assert_non_null(grown);
+      buf = grown;
     }
     memcpy(buf + n, tmp, k);
     n += k;
