@@ -3,7 +3,7 @@ local errors = require "dbhost.errors"
 local fs = require "dbhost.fs"
 local linter = require "dbhost.linter"
 local run = require "dbhost.linter.run"
-local project = require "dbhost.project"
+local project = require "dbhost.project.config"
 
 return {
   summary = "Lint SQL migration files for locking, rewrite and compatibility hazards",

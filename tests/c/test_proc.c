@@ -346,25 +346,31 @@ static void test_timeout_kills_group(void **state) {
   assert_true(wait_gone(grandchild, 0.5));
 }
 
-/* The group gets SIGTERM first: a grandchild may shut down cleanly. */
+/* The group gets SIGTERM first: a grandchild may shut down cleanly. The child
+   waits until the grandchild has set its trap (a loaded machine may take long to
+   start it), so the timeout always meets a grandchild that can clean up. */
 static void test_timeout_terms_grandchildren(void **state) {
   lua_State *L = *state;
-  char dir[256], code[1200], path[300];
+  char dir[256], code[1400], path[300], ready[310];
   make_tmpdir(dir, sizeof dir);
   snprintf(path, sizeof path, "%s/term", dir);
+  snprintf(ready, sizeof ready, "%s/ready", dir);
   snprintf(code, sizeof code,
            "local proc = ...\n"
            "return proc.run{ argv = { 'sh', '-c', [[\n"
-           "  sh -c 'trap \"echo clean > %s; exit 0\" TERM; while :; do sleep 0.05; done' &\n"
-           "  wait]] }, timeout = 1.0, grace = 10 }",
-           path);
+           "  sh -c 'trap \"echo clean > %s; exit 0\" TERM; : > %s; while :; do sleep 0.05; done' &\n"
+           "  while [ ! -e %s ]; do sleep 0.01; done\n"
+           "  wait]] }, timeout = 2.0, grace = 10 }",
+           path, ready, ready);
   eval(L, code);
   assert_true(field_bool(L, 1, "timed_out"));
+  const char *armed = read_file(ready);
+  assert_non_null(armed);  /* the grandchild had set its trap before the timeout */
   /* run returns when its child exits; the grandchild's trap may run a moment
      later (it first finishes its current sleep). A generous grace keeps a loaded
      machine from reaching SIGKILL before the trap ran. */
   const char *text = NULL;
-  for (int i = 0; i < 300 && (!(text = read_file(path)) || !*text); i++)
+  for (int i = 0; i < 500 && (!(text = read_file(path)) || !*text); i++)
     usleep(10000);
   assert_non_null(text);
   assert_string_equal(text, "clean\n");

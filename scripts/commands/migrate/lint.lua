@@ -1,6 +1,6 @@
 -- dbhost migrate lint: lint the latest migration files, or those new against a git base.
 local errors = require "dbhost.errors"
-local workspace = require "dbhost.workspace"
+local workspace = require "dbhost.project.workspace"
 local migdir = require "dbhost.migrate.dir"
 local run = require "dbhost.linter.run"
 local gitbase = require "dbhost.linter.gitbase"

@@ -104,7 +104,7 @@ function M.add(r, ws, opts)
       lines[#lines + 1] = ("%s:%d:%d: trace: %s"):format(d.file, d.line, d.column, d.message)
     end
     step:note(table.concat(lines, "\n"))
-  end)
+  end, { independent = true })
 end
 
 return M

@@ -13,6 +13,8 @@
 -- text is such an error.
 
 ---@class dbhost.pgquery
+---@field pg_version string the grammar's PostgreSQL version, e.g. "15.1"
+---@field pg_version_num integer the same as a number, e.g. 150001
 local pgquery = {}
 
 --- The grammar's PostgreSQL version, e.g. "15.1".
