@@ -1,9 +1,11 @@
 """End-to-end test of the dbhost Lambda layer and the DBSchemaMigration handler, all on 127.0.0.1.
 
 Run by tests/e2e/lambda_pg.sh, which builds the zips and passes:
-  lambda_e2e.py WORKDIR LAYER_ZIP FUNCTION_ZIPS_DIR PG_SOCKET_DIR PG_PORT
+  lambda_e2e.py WORKDIR LAYER_ZIP FUNCTION_ZIPS_DIR PG_SOCKET_DIR PG_PORT NEEDS_GONE_LIB
 FUNCTION_ZIPS_DIR holds v1.zip, v2.zip, fail.zip and slow.zip (dbhost bundle-lambda
 --only function of four migration directories) plus their hashes in hashes.json.
+NEEDS_GONE_LIB is an executable linked against a shared library that no longer
+exists: put in place of bin/dbhost, the dynamic loader refuses to start it.
 
 The layer and each function zip are extracted with unzip into temp folders and
 bootstrap is started as Lambda starts it (its own environment only, cwd the task
@@ -12,13 +14,15 @@ ResponseURL and Secrets Manager are the stand-ins of standins.py; PostgreSQL is 
 """
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 import time
 
 from standins import BlackHole, ResponseBucket, RuntimeApi, SecretsManager
 
-WORK, LAYER_ZIP, FN_DIR, PG_SOCKET, PG_PORT = sys.argv[1:6]
+WORK, LAYER_ZIP, FN_DIR, PG_SOCKET, PG_PORT, NEEDS_GONE_LIB = sys.argv[1:7]
 ACCESS_KEY = "AKIDLAMBDAE2E0000001"
 SECRET_KEY = "lambdaE2eSecretKey/K7MDENG+bPxRfiCYzzzzzzzz"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEFAKESESSIONTOKENlambdae2e//////////wEaCXVzLWVhc3QtMSJHMEUCIQ=="
@@ -76,7 +80,7 @@ outputs = []      # every bootstrap's stdout+stderr file
 procs = []
 
 
-def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None):
+def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None, layer_dir=None):
     task = unzip(os.path.join(FN_DIR, fn_zip), os.path.join(WORK, "task-" + (tag or fn_zip)))
     for rel, text in (extra_files or {}).items():
         os.makedirs(os.path.dirname(os.path.join(task, rel)), exist_ok=True)
@@ -100,9 +104,27 @@ def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None):
             env[k] = os.environ[k]
     log = open(os.path.join(WORK, "bootstrap-%s.log" % (tag or fn_zip)), "w+b")
     outputs.append(log.name)
-    p = subprocess.Popen([os.path.join(layer, "bootstrap")], env=env, cwd=task, stdout=log, stderr=log)
+    p = subprocess.Popen([os.path.join(layer_dir or layer, "bootstrap")], env=env, cwd=task, stdout=log, stderr=log)
     procs.append(p)
     return p
+
+
+def dbhost_pid(p):
+    """The pid of bootstrap's child, bin/dbhost (bootstrap forks to watch its start)."""
+    for _ in range(100):
+        kids = open("/proc/%d/task/%d/children" % (p.pid, p.pid)).read().split()
+        if kids:
+            return int(kids[0])
+        time.sleep(0.05)
+    return p.pid
+
+
+def layer_variant(tag, change):
+    """A copy of the extracted layer, changed by change(root) -> root."""
+    root = os.path.join(WORK, "opt-" + tag)
+    shutil.copytree(layer, root, symlinks=True)
+    change(root)
+    return root
 
 
 def stop(p):
@@ -174,6 +196,49 @@ except subprocess.TimeoutExpired:
 check(p.poll() is not None and p.returncode != 0, "init: bootstrap exits after an init error")
 stop(p)
 
+# bootstrap itself reports what keeps bin/dbhost from starting, then exits non-zero
+def no_dbhost(root):
+    os.remove(os.path.join(root, "bin", "dbhost"))
+
+
+def not_executable(root):
+    os.chmod(os.path.join(root, "bin", "dbhost"), 0o644)
+
+
+def gone_library(root):
+    shutil.copy(NEEDS_GONE_LIB, os.path.join(root, "bin", "dbhost"))
+    os.chmod(os.path.join(root, "bin", "dbhost"), 0o755)
+
+
+for tag, change, words, errno_text in (
+        ("nodbhost", no_dbhost, "bin/dbhost", "No such file or directory"),
+        ("noexec", not_executable, "bin/dbhost", "Permission denied"),
+        ("gonelib", gone_library, "libdbhost_gone.so", "could not start")):
+    runtime.init_errors.clear()
+    p = start_bootstrap("v1.zip", tag="init-" + tag, layer_dir=layer_variant(tag, change))
+    err = runtime.wait_init_error(10)
+    check(err is not None, "init %s: bootstrap posts /runtime/init/error" % tag)
+    if err:
+        try:
+            doc = json.loads(err["body"])
+        except ValueError:
+            doc = {}
+        check(doc.get("errorType") == "Runtime.InitError" and doc.get("stackTrace") == []
+              and words in doc.get("errorMessage", "") and errno_text in doc.get("errorMessage", ""),
+              "init %s: the documented body, naming what failed (%s)" % (tag, err["body"]))
+        check(err["headers"].get("Lambda-Runtime-Function-Error-Type") == "Runtime.InitError",
+              "init %s: Lambda-Runtime-Function-Error-Type header (%s)" % (tag, err["headers"]))
+        check(err["headers"].get("Content-Type") == "application/json", "init %s: JSON content type" % tag)
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+    check(p.poll() is not None and p.returncode != 0, "init %s: bootstrap exits non-zero (%s)" % (tag, p.poll()))
+    check(len(runtime.init_errors) == 1, "init %s: exactly one init/error" % tag)
+    check(not runtime.next_calls_since(err["at"] if err else 0), "init %s: no invocation/next after it" % tag)
+    stop(p)
+runtime.init_errors.clear()
+
 # ------------------------------------------------- v1: create, retries, no-op update
 db1 = new_db("lambda_e2e_a")
 p = start_bootstrap("v1.zip", tag="v1")
@@ -197,7 +262,7 @@ check(secrets.requests[n_secret:] and all(r["ok"] for r in secrets.requests[n_se
       "create: the Secrets Manager request carried a valid signature (botocore)")
 physical = doc["PhysicalResourceId"] if doc else "x"
 # /proc/<pid>/maps: the layer's libraries are the ones loaded, though LD_LIBRARY_PATH lists the system's first
-maps = open("/proc/%d/maps" % p.pid).read()
+maps = open("/proc/%d/maps" % dbhost_pid(p)).read()
 for lib in ("/lib/libpq.so.5", "/lib/libcurl.so.4", "/lib/lua/5.4/cjson.so", "/lib/libyaml-0.so.2"):
     check(os.path.realpath(layer) + lib in maps, "layer: %s is loaded from the layer" % lib)
 

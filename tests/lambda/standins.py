@@ -101,6 +101,9 @@ class RuntimeApi(_Base):
                 self.answered.wait(left)
             return self.answers[request_id]
 
+    def next_calls_since(self, t):
+        return [c for c in self.next_calls if c >= t]
+
     def wait_init_error(self, timeout):
         end = time.time() + timeout
         with self.answered:
