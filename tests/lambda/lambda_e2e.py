@@ -426,6 +426,25 @@ check(answer and answer["kind"] == "response" and json.loads(answer["body"]) == 
       "custom handler: scripts/handlers/hello.lua of the function code ran (%s)" % (answer and answer["body"]))
 stop(p)
 
+# ------------------------------------------------------- _X_AMZN_TRACE_ID follows each invocation's header
+TRACE = """
+local proc = require "dbhost.proc"
+return { handler = function()
+  local r = assert(proc.run { argv = { "sh", "-c", 'printf %s "${_X_AMZN_TRACE_ID-unset}"' } })
+  return { lua = os.getenv("_X_AMZN_TRACE_ID") or "unset", child = r.stdout }
+end }
+"""
+p = start_bootstrap("v1.zip", handler="trace", tag="trace", extra_files={"scripts/handlers/trace.lua": TRACE})
+for rid, trace in (("req-trace-1", "Root=1-65f0a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"),
+                   ("req-trace-2", "Root=1-65f0a1b3-fedcba9876543210fedcba98;Sampled=0"),
+                   ("req-trace-none", None)):
+    runtime.push(rid, {}, 10, headers={"Lambda-Runtime-Trace-Id": trace})
+    answer = runtime.wait_answer(rid, 15)
+    want = trace or "unset"
+    check(answer and answer["kind"] == "response" and json.loads(answer["body"]) == {"lua": want, "child": want},
+          "trace id: %s sees _X_AMZN_TRACE_ID=%s in Lua and in a child (%s)" % (rid, want, answer and answer["body"]))
+stop(p)
+
 # ------------------------------------------------------- no secret anywhere
 texts = [open(f, "rb").read() for f in outputs]
 texts += [p_["body"] for p_ in bucket.puts]
