@@ -83,7 +83,7 @@ command -v "$cc" >/dev/null || fail "no C compiler ($cc) to build the missing-li
 rm gone/libdbhost_gone.so
 
 mkdir work
-if ! "$PY" "$DBHOST_SOURCE_DIR/tests/lambda/lambda_e2e.py" "$SCRATCH/work" "$SCRATCH/layer/layer.zip" \
+if ! DBHOST="$DBHOST" "$PY" "$DBHOST_SOURCE_DIR/tests/lambda/lambda_e2e.py" "$SCRATCH/work" "$SCRATCH/layer/layer.zip" \
   "$SCRATCH/fns" "$sock" "$port" "$SCRATCH/gone/needs_gone_lib"; then
   for f in work/bootstrap-*.log; do echo "== $f"; tail -n 20 "$f"; done >&2
   fail "lambda e2e checks failed"

@@ -31,6 +31,7 @@ REGION = "us-east-1"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-e2e-AbCdEf"
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/5b3a-e2e"
 HASHES = json.load(open(os.path.join(FN_DIR, "hashes.json")))
+DBHOST = os.environ["DBHOST"]     # the binary under test, for `dbhost apply` on the same databases
 
 checks = 0
 failures = []
@@ -80,12 +81,15 @@ outputs = []      # every bootstrap's stdout+stderr file
 procs = []
 
 
-def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None, layer_dir=None):
+def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None, layer_dir=None, env_extra=None,
+                    task_setup=None):
     task = unzip(os.path.join(FN_DIR, fn_zip), os.path.join(WORK, "task-" + (tag or fn_zip)))
     for rel, text in (extra_files or {}).items():
         os.makedirs(os.path.dirname(os.path.join(task, rel)), exist_ok=True)
         with open(os.path.join(task, rel), "w") as f:
             f.write(text)
+    if task_setup:
+        task_setup(task)
     env = {
         "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
         "LD_LIBRARY_PATH": "/usr/lib/x86_64-linux-gnu:/lib64:/usr/lib64:/var/runtime:/var/task:/opt/lib",
@@ -99,6 +103,7 @@ def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None, layer
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:%d" % secrets.port,
         "TZ": ":/etc/localtime", "LANG": "en_US.UTF-8",
     }
+    env.update(env_extra or {})
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):   # a sanitizer build's settings, not Lambda's
         if k in os.environ:
             env[k] = os.environ[k]
@@ -424,6 +429,122 @@ runtime.push("req-hello", {"name": "e2e"}, 10)
 answer = runtime.wait_answer("req-hello", 15)
 check(answer and answer["kind"] == "response" and json.loads(answer["body"]) == {"hello": "e2e"},
       "custom handler: scripts/handlers/hello.lua of the function code ran (%s)" % (answer and answer["body"]))
+stop(p)
+
+# ------------------------------------------------------- the package's atlas.hcl, as `dbhost apply` reads it
+def dbhost(*args, cwd=None):
+    return subprocess.run([DBHOST] + list(args), capture_output=True, text=True, cwd=cwd)
+
+
+def local_url(db):
+    return "postgres://migrator:%s@/%s?host=%s&port=%s" % (DB_PASSWORD, db, PG_SOCKET, PG_PORT)
+
+
+# env "lambda" keeps its migrations in db/migrations (v2's three files; migrations/ holds v1's two),
+# its revisions table in schema app_revisions, and skips files added out of order
+ATLAS_HCL = """
+env "local" {
+  url = "postgres://localhost/other"
+  migration {
+    dir = "file://migrations"
+  }
+}
+env "lambda" {
+  migration {
+    dir              = "file://db/migrations"
+    revisions_schema = "app_revisions"
+    exec_order       = LINEAR_SKIP
+  }
+}
+"""
+v2_dir = os.path.join(unzip(os.path.join(FN_DIR, "v2.zip"), os.path.join(WORK, "v2-unzipped")), "migrations")
+
+
+def with_db_migrations(extra=None):
+    def setup(task):
+        dest = os.path.join(task, "db", "migrations")
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(v2_dir, dest)
+        for name, text in (extra or {}).items():
+            with open(os.path.join(dest, name), "w") as f:
+                f.write(text)
+        if extra:
+            out = dbhost("migrate", "hash", "--dir", dest)
+            check(out.returncode == 0, "atlas.hcl: migrate hash of the changed directory (%s)" % out.stderr)
+    return setup
+
+
+db_hcl = new_db("lambda_e2e_hcl")
+p = start_bootstrap("v1.zip", tag="hcl", extra_files={"atlas.hcl": ATLAS_HCL}, env_extra={"DBHOST_ENV": "lambda"},
+                    task_setup=with_db_migrations())
+doc, put, answer, _ = invoke(event("Create", "req-hcl", props(db_hcl, "v2")))
+check(doc and doc["Status"] == "SUCCESS" and doc["Data"] == {"AppliedVersion": "3", "FilesApplied": "3"},
+      "atlas.hcl: the env's migration dir was applied (%s %s)" % (doc and doc.get("Data"), doc and doc.get("Reason")))
+check(psql(db_hcl, "SELECT string_agg(version, ',' ORDER BY version) FROM app_revisions.atlas_schema_revisions")
+      == "1,2,3", "atlas.hcl: the revisions are in migration.revisions_schema")
+check(psql(db_hcl, "SELECT count(*) FROM pg_namespace WHERE nspname = 'atlas_schema_revisions'") == "0",
+      "atlas.hcl: no default revisions schema was created")
+stop(p)
+# `dbhost apply` with the same atlas.hcl finds the database up to date (the same revisions table)
+proj = os.path.join(WORK, "hcl-project")
+with_db_migrations()(proj)
+with open(os.path.join(proj, "atlas.hcl"), "w") as f:
+    f.write(ATLAS_HCL)
+out = dbhost("apply", "--env", "lambda", "--url", local_url(db_hcl), cwd=proj)
+check(out.returncode == 0 and "No migration files to execute" in out.stdout,
+      "atlas.hcl: dbhost apply sees what Lambda applied (%s%s)" % (out.stdout, out.stderr))
+# a file added before the last applied one: exec_order LINEAR_SKIP skips it, as dbhost apply's would
+late = {"2.5_late.sql": "CREATE TABLE late_table (id int);\n"}
+p = start_bootstrap("v1.zip", tag="hcl-late", extra_files={"atlas.hcl": ATLAS_HCL}, env_extra={"DBHOST_ENV": "lambda"},
+                    task_setup=with_db_migrations(late))
+late_hash = open(os.path.join(WORK, "task-hcl-late", "db", "migrations", "atlas.sum")).readline().strip()
+doc, put, answer, _ = invoke(event("Update", "req-hcl-late", props(db_hcl, "v2", MigrationHash=late_hash),
+                                   old=props(db_hcl, "v2"), physical="dbhost-migrations:x"))
+check(doc and doc["Status"] == "SUCCESS" and doc["Data"] == {"AppliedVersion": "3", "FilesApplied": "0"},
+      "atlas.hcl: exec_order LINEAR_SKIP skips a file added out of order (%s %s)"
+      % (doc and doc.get("Data"), doc and doc.get("Reason")))
+check(psql(db_hcl, "SELECT count(*) FROM pg_tables WHERE tablename = 'late_table'") == "0",
+      "atlas.hcl: the skipped file did not run")
+stop(p)
+# the same package without the env (no DBHOST_ENV, two envs: none applies): the default
+# order refuses the out-of-order file, and the default revisions schema is empty
+p = start_bootstrap("v1.zip", tag="hcl-noenv", extra_files={"atlas.hcl": ATLAS_HCL},
+                    task_setup=with_db_migrations(late))
+doc, put, answer, _ = invoke(event("Update", "req-hcl-noenv", props(db_hcl, "v1"),
+                                   old=props(db_hcl, "v2"), physical="dbhost-migrations:x"))
+check(doc and doc["Status"] == "FAILED" and "not clean" in doc.get("Reason", ""),
+      "atlas.hcl: without DBHOST_ENV the env's revisions schema is not used (%s)" % (doc and doc.get("Reason")))
+stop(p)
+# a broken atlas.hcl is FAILED naming the file and line
+p = start_bootstrap("v1.zip", tag="hcl-broken", extra_files={"atlas.hcl": 'env "lambda" {\n  migration {\n    exec_order = SOMETIMES\n  }\n}\n'})
+doc, put, answer, _ = invoke(event("Create", "req-hcl-broken", props(new_db("lambda_e2e_hcl_broken"), "v1")))
+check(doc and doc["Status"] == "FAILED" and "atlas.hcl:3:" in doc.get("Reason", "")
+      and "exec_order" in doc.get("Reason", ""), "atlas.hcl: a bad file is FAILED with its place (%s)"
+      % (doc and doc.get("Reason")))
+stop(p)
+
+# ------------------------------------------------------- Baseline: a first Create on an existing database
+db_base = new_db("lambda_e2e_baseline")
+psql(db_base, "CREATE TABLE items (id bigint PRIMARY KEY, name text); INSERT INTO items VALUES (7, 'old'); "
+              "ALTER TABLE items OWNER TO migrator")
+p = start_bootstrap("v2.zip", tag="baseline")
+doc, put, answer, _ = invoke(event("Create", "req-nobaseline", props(db_base, "v2")))
+check(doc and doc["Status"] == "FAILED" and "not clean" in doc.get("Reason", "") and "baseline" in doc.get("Reason", ""),
+      "baseline: a non-empty database without Baseline is FAILED (%s)" % (doc and doc.get("Reason")))
+doc, put, answer, _ = invoke(event("Create", "req-badbaseline", props(db_base, "v2", Baseline="9")))
+check(doc and doc["Status"] == "FAILED" and "Baseline 9" in doc.get("Reason", ""),
+      "baseline: an unknown version is FAILED naming it (%s)" % (doc and doc.get("Reason")))
+doc, put, answer, _ = invoke(event("Create", "req-baseline", props(db_base, "v2", Baseline="2")))
+check(doc and doc["Status"] == "SUCCESS" and doc["Data"] == {"AppliedVersion": "3", "FilesApplied": "1"},
+      "baseline: only the files after Baseline run (%s %s)" % (doc and doc.get("Data"), doc and doc.get("Reason")))
+check(psql(db_base, "SELECT string_agg(version, ',' ORDER BY version) FROM %s" % REV) == "2,3",
+      "baseline: the baseline and the applied file are recorded")
+check(psql(db_base, "SELECT name FROM items") == "old", "baseline: the existing data stays")
+# a later Update still carrying Baseline: the revisions decide, Baseline is ignored
+doc, put, answer, _ = invoke(event("Update", "req-baseline-again", props(db_base, "v2", Baseline="1"),
+                                   old=props(db_base, "v1", Baseline="2"), physical="dbhost-migrations:x"))
+check(doc and doc["Status"] == "SUCCESS" and doc["Data"] == {"AppliedVersion": "3", "FilesApplied": "0"},
+      "baseline: ignored once revisions exist (%s %s)" % (doc and doc.get("Data"), doc and doc.get("Reason")))
 stop(p)
 
 # ------------------------------------------------------- _X_AMZN_TRACE_ID follows each invocation's header
