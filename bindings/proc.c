@@ -22,6 +22,10 @@
 **   proc.user(name | uid) -> { name=, uid=, gid=, home=, shell= } | nil, msg, "ENOENT"
 **   proc.which(name [, path]) -> path | nil, msg, "ENOENT"
 **   proc.sleep(seconds)            proc.now() -> monotonic seconds
+**   proc.setenv(name, value | nil) -> true | nil, msg, code
+**     sets (nil: unsets) a variable of dbhost's own environment, which
+**     os.getenv and inherited children see; libc's environment is not
+**     thread-safe, so call it when no other thread runs (http.watchdog).
 **
 ** Options:
 **   argv      list of strings (numbers are converted); argv[1] without a
@@ -1514,6 +1518,20 @@ static int proc_sleep(lua_State *L) {
   }
 }
 
+/* proc.setenv(name, value | nil) -> true | nil, msg, code */
+static int proc_setenv(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  const char *value = luaL_optstring(L, 2, NULL);
+  luaL_argcheck(L, *name && !strchr(name, '='), 1, "not a variable name");
+  luaL_argcheck(L, strlen(name) == lua_rawlen(L, 1), 1, "not a variable name");
+  luaL_argcheck(L, !value || strlen(value) == lua_rawlen(L, 2), 2, "holds a NUL byte");
+  int rc = value ? setenv(name, value, 1) : unsetenv(name);
+  if (rc != 0)
+    return dbh_pusherrno(L, "setenv", errno);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 int luaopen_dbhost_proc(lua_State *L);
 int luaopen_dbhost_proc(lua_State *L) {
   static const luaL_Reg process_methods[] = {
@@ -1536,6 +1554,7 @@ int luaopen_dbhost_proc(lua_State *L) {
     {"user", proc_user},
     {"which", proc_which},
     {"sleep", proc_sleep},
+    {"setenv", proc_setenv},
     {NULL, NULL},
   };
   dbh_newclass(L, PROCESS_CLASS, process_methods, process_close);

@@ -5,10 +5,10 @@
 -- deadline:
 --   Create, Update  read the credentials (Secrets Manager, or an RDS IAM token
 --                   when IamAuth is "true"), connect with TLS, apply the pending
---                   migrations of LAMBDA_TASK_ROOT/migrations with dbhost's
---                   applier (Atlas's advisory lock and revisions table, so a
---                   retried or concurrent request applies nothing twice), and
---                   answer SUCCESS with Data {AppliedVersion, FilesApplied}.
+--                   migrations of the function package with dbhost's applier
+--                   (Atlas's advisory lock and revisions table, so a retried or
+--                   concurrent request applies nothing twice), and answer
+--                   SUCCESS with Data {AppliedVersion, FilesApplied}.
 --   Update with the same MigrationHash as before: SUCCESS, nothing applied.
 --   Delete          SUCCESS without touching the database (migrations are
 --                   forward-only; a stack deletion must never be blocked).
@@ -16,6 +16,14 @@
 -- Statement, lock and connection timeouts derive from the time left, and a
 -- watchdog thread answers FAILED if the work is still running near the deadline.
 --
+-- The package's atlas.hcl (LAMBDA_TASK_ROOT/atlas.hcl, which bundle-lambda copies;
+-- the env named by DBHOST_ENV, else its only env) is honoured as `dbhost apply`
+-- honours it, through dbhost.project.workspace.migration_settings: the
+-- revisions table's schema (migration.revisions_schema, else the search_path of
+-- the env's url), migration.exec_order, migration.baseline, migration.tx_mode and
+-- migration.lock_timeout; the migration directory is the env's migration.dir
+-- when the package holds it, else migrations/ (where bundle-lambda puts the
+-- env's directory), unless DBHOST_MIGRATIONS_DIR names one.
 -- Properties read (all strings, as CloudFormation sends them):
 --   MigrationHash  the atlas.sum total the template expects (checked against the
 --                  function's migrations)       DbSecretArn  the secret (unless IamAuth)
@@ -23,8 +31,11 @@
 --   SslMode        libpq sslmode (default verify-full when the layer carries
 --                  share/rds-ca-bundle.pem, else require)
 --   DbUser, IamAuth ("true")  connect as DbUser with an RDS IAM token
+--   Baseline       a version: on a database without revisions (a first Create on
+--                  an existing, non-empty database), that file and the earlier
+--                  ones count as applied; wins over migration.baseline
 -- Environment: AWS_REGION, the role's AWS_* credentials, LAMBDA_TASK_ROOT,
--- AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL, DBHOST_MIGRATIONS_DIR.
+-- AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL, DBHOST_MIGRATIONS_DIR, DBHOST_ENV.
 local cjson = require "cjson"
 local client = require "dbhost.aws.client"
 local secrets = require "dbhost.aws.secrets"
@@ -38,10 +49,14 @@ local executor = require "dbhost.migrate.executor"
 local apply = require "dbhost.migrate.apply"
 local sumcheck = require "dbhost.sumcheck"
 local errors = require "dbhost.errors"
+local project = require "dbhost.project.config"
+local workspace = require "dbhost.project.workspace"
+local duration = require "dbhost.duration"
 
 local M = {}
 
-M.PROPERTIES = { "MigrationHash", "DbSecretArn", "DbHost", "DbPort", "DbName", "SslMode", "DbUser", "IamAuth" }
+M.PROPERTIES = { "MigrationHash", "DbSecretArn", "DbHost", "DbPort", "DbName", "SslMode", "DbUser", "IamAuth",
+                 "Baseline" }
 M.REASON_LIMIT = 1500
 M.CA_BUNDLE = "share/rds-ca-bundle.pem"
 
@@ -124,11 +139,40 @@ local function scrub(text, secret_values)
   return text
 end
 
+local function is_dir(path)
+  local st = fs.stat(path)
+  return st ~= nil and st.type == "directory"
+end
+
+--- The function package's project: its atlas.hcl (none is fine: Atlas's
+-- defaults), the env DBHOST_ENV names, else the file's only env.
+-- Returns config, settings (workspace.migration_settings).
+function M.open_project(task_root, getenv)
+  getenv = getenv or os.getenv
+  local env = getenv("DBHOST_ENV")
+  if env == "" then env = nil end
+  local config, err = project.load { file = task_root .. "/atlas.hcl", env = env, getenv = getenv }
+  if not config then fail("the function's atlas.hcl: %s", tostring(err)) end
+  if config.found and not config.env and #(config.envs or {}) > 1 then
+    log("note: %s has several envs and DBHOST_ENV names none: none of their settings apply", config.file)
+  end
+  return config, workspace.migration_settings(config)
+end
+
+--- The migration directory: DBHOST_MIGRATIONS_DIR, else the env's migration.dir
+-- when the package holds it, else migrations/ (bundle-lambda's layout).
+function M.migration_path(task_root, config, getenv)
+  local path = (getenv or os.getenv)("DBHOST_MIGRATIONS_DIR")
+  if path and path ~= "" then return path end
+  local env_dir = config.found and config.migration and config.migration.path
+  if env_dir and is_dir(env_dir) then return env_dir end
+  return task_root .. "/migrations"
+end
+
 -- The migration directory of the function code, validated against atlas.sum
 -- and against the MigrationHash the template expects.
-local function open_migrations(ctx, props)
-  local path = os.getenv("DBHOST_MIGRATIONS_DIR")
-  if not path or path == "" then path = ctx.task_root .. "/migrations" end
+local function open_migrations(ctx, props, config)
+  local path = M.migration_path(ctx.task_root, config)
   local dir, err = migdir.open(path)
   if not dir then fail("the function's migration directory: %s", tostring(err)) end
   local ok, serr = sumcheck.validate(path, dir.sum_text)
@@ -136,6 +180,10 @@ local function open_migrations(ctx, props)
   if props.MigrationHash ~= nil and not same_hash(props.MigrationHash, dir.total) then
     fail("MigrationHash %s is not the total of the function's atlas.sum (h1:%s): deploy the function code " ..
       "built from the same migration directory (dbhost bundle-lambda)", tostring(props.MigrationHash), dir.total)
+  end
+  local baseline = props.Baseline
+  if baseline ~= nil and baseline ~= "" and not dir.by_version[tostring(baseline)] then
+    fail("Baseline %s: no migration file of the function has this version", tostring(baseline))
   end
   return dir
 end
@@ -188,7 +236,11 @@ local function ms(seconds) return ("%dms"):format(math.max(1, math.floor(seconds
 local function migrate(event, ctx, budget, secrets_seen)
   local props = event.ResourceProperties or {}
   local left = function() return budget.work_until - now() end
-  local dir = open_migrations(ctx, props)
+  local config, settings = M.open_project(ctx.task_root)
+  local dir = open_migrations(ctx, props, config)
+  local baseline = props.Baseline ~= nil and props.Baseline ~= "" and tostring(props.Baseline) or settings.baseline
+  local lock_wait = duration.parse(settings.lock_timeout)
+  if not lock_wait then fail("%s: migration.lock_timeout %q is not a duration", config.file, settings.lock_timeout) end
   local last = dir.files[#dir.files]
   if event.RequestType == "Update" and type(event.OldResourceProperties) == "table"
       and props.MigrationHash ~= nil and props.MigrationHash == event.OldResourceProperties.MigrationHash then
@@ -212,15 +264,16 @@ local function migrate(event, ctx, budget, secrets_seen)
   -- every wait on the server ends before the work budget does
   conn:set_timeout(math.max(0.1, left()))
   local ex = executor.new {
-    conn = conn, dir = dir, tx_mode = "file",
+    conn = conn, dir = dir, tx_mode = settings.tx_mode or "file",
+    schema = settings.revisions_schema, url_schema = settings.url_schema,
     stmt_lock_timeout = ms(math.min(5, math.max(0.1, left() / 4))),
     stmt_timeout = ms(math.max(0.1, left() - 0.3)),
   }
   ex.log = function(ev)
     if ev.kind == "file_done" then log("applied %s (%.0f ms)", ev.file.name, ev.seconds * 1000) end
   end
-  ex:lock(math.max(0.1, math.min(left() / 2, 60)))
-  local plan = ex:plan {}
+  ex:lock(math.max(0.1, math.min(left() / 2, lock_wait)))
+  local plan = ex:plan { baseline = baseline, exec_order = settings.exec_order }
   local applied = {}
   if #plan.pending > 0 then
     ex.stmt_timeout = ms(math.max(0.1, left() - 0.3))

@@ -72,9 +72,19 @@ if [ -z "$sanitized" ] && grep -rlF -e "$DBHOST_SOURCE_DIR" -e "$(dirname "$DBHO
 fi
 pass
 
+# an executable the dynamic loader refuses: it needs a library that is gone
+mkdir gone
+printf 'int dbhost_gone(void) { return 0; }\n' > gone/gone.c
+printf 'int dbhost_gone(void);\nint main(void) { return dbhost_gone(); }\n' > gone/main.c
+cc=${CC:-cc}
+command -v "$cc" >/dev/null || fail "no C compiler ($cc) to build the missing-library case"
+"$cc" -shared -fPIC -o gone/libdbhost_gone.so gone/gone.c || fail "cannot build libdbhost_gone.so"
+"$cc" -o gone/needs_gone_lib gone/main.c -Lgone -ldbhost_gone || fail "cannot build needs_gone_lib"
+rm gone/libdbhost_gone.so
+
 mkdir work
-if ! "$PY" "$DBHOST_SOURCE_DIR/tests/lambda/lambda_e2e.py" "$SCRATCH/work" "$SCRATCH/layer/layer.zip" \
-  "$SCRATCH/fns" "$sock" "$port"; then
+if ! DBHOST="$DBHOST" "$PY" "$DBHOST_SOURCE_DIR/tests/lambda/lambda_e2e.py" "$SCRATCH/work" "$SCRATCH/layer/layer.zip" \
+  "$SCRATCH/fns" "$sock" "$port" "$SCRATCH/gone/needs_gone_lib"; then
   for f in work/bootstrap-*.log; do echo "== $f"; tail -n 20 "$f"; done >&2
   fail "lambda e2e checks failed"
 fi

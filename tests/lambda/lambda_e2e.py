@@ -1,9 +1,11 @@
 """End-to-end test of the dbhost Lambda layer and the DBSchemaMigration handler, all on 127.0.0.1.
 
 Run by tests/e2e/lambda_pg.sh, which builds the zips and passes:
-  lambda_e2e.py WORKDIR LAYER_ZIP FUNCTION_ZIPS_DIR PG_SOCKET_DIR PG_PORT
+  lambda_e2e.py WORKDIR LAYER_ZIP FUNCTION_ZIPS_DIR PG_SOCKET_DIR PG_PORT NEEDS_GONE_LIB
 FUNCTION_ZIPS_DIR holds v1.zip, v2.zip, fail.zip and slow.zip (dbhost bundle-lambda
 --only function of four migration directories) plus their hashes in hashes.json.
+NEEDS_GONE_LIB is an executable linked against a shared library that no longer
+exists: put in place of bin/dbhost, the dynamic loader refuses to start it.
 
 The layer and each function zip are extracted with unzip into temp folders and
 bootstrap is started as Lambda starts it (its own environment only, cwd the task
@@ -12,13 +14,15 @@ ResponseURL and Secrets Manager are the stand-ins of standins.py; PostgreSQL is 
 """
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 import time
 
 from standins import BlackHole, ResponseBucket, RuntimeApi, SecretsManager
 
-WORK, LAYER_ZIP, FN_DIR, PG_SOCKET, PG_PORT = sys.argv[1:6]
+WORK, LAYER_ZIP, FN_DIR, PG_SOCKET, PG_PORT, NEEDS_GONE_LIB = sys.argv[1:7]
 ACCESS_KEY = "AKIDLAMBDAE2E0000001"
 SECRET_KEY = "lambdaE2eSecretKey/K7MDENG+bPxRfiCYzzzzzzzz"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEFAKESESSIONTOKENlambdae2e//////////wEaCXVzLWVhc3QtMSJHMEUCIQ=="
@@ -27,6 +31,7 @@ REGION = "us-east-1"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-e2e-AbCdEf"
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/5b3a-e2e"
 HASHES = json.load(open(os.path.join(FN_DIR, "hashes.json")))
+DBHOST = os.environ["DBHOST"]     # the binary under test, for `dbhost apply` on the same databases
 
 checks = 0
 failures = []
@@ -76,12 +81,15 @@ outputs = []      # every bootstrap's stdout+stderr file
 procs = []
 
 
-def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None):
+def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None, layer_dir=None, env_extra=None,
+                    task_setup=None):
     task = unzip(os.path.join(FN_DIR, fn_zip), os.path.join(WORK, "task-" + (tag or fn_zip)))
     for rel, text in (extra_files or {}).items():
         os.makedirs(os.path.dirname(os.path.join(task, rel)), exist_ok=True)
         with open(os.path.join(task, rel), "w") as f:
             f.write(text)
+    if task_setup:
+        task_setup(task)
     env = {
         "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
         "LD_LIBRARY_PATH": "/usr/lib/x86_64-linux-gnu:/lib64:/usr/lib64:/var/runtime:/var/task:/opt/lib",
@@ -95,14 +103,33 @@ def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None):
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:%d" % secrets.port,
         "TZ": ":/etc/localtime", "LANG": "en_US.UTF-8",
     }
+    env.update(env_extra or {})
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):   # a sanitizer build's settings, not Lambda's
         if k in os.environ:
             env[k] = os.environ[k]
     log = open(os.path.join(WORK, "bootstrap-%s.log" % (tag or fn_zip)), "w+b")
     outputs.append(log.name)
-    p = subprocess.Popen([os.path.join(layer, "bootstrap")], env=env, cwd=task, stdout=log, stderr=log)
+    p = subprocess.Popen([os.path.join(layer_dir or layer, "bootstrap")], env=env, cwd=task, stdout=log, stderr=log)
     procs.append(p)
     return p
+
+
+def dbhost_pid(p):
+    """The pid of bootstrap's child, bin/dbhost (bootstrap forks to watch its start)."""
+    for _ in range(100):
+        kids = open("/proc/%d/task/%d/children" % (p.pid, p.pid)).read().split()
+        if kids:
+            return int(kids[0])
+        time.sleep(0.05)
+    return p.pid
+
+
+def layer_variant(tag, change):
+    """A copy of the extracted layer, changed by change(root) -> root."""
+    root = os.path.join(WORK, "opt-" + tag)
+    shutil.copytree(layer, root, symlinks=True)
+    change(root)
+    return root
 
 
 def stop(p):
@@ -174,6 +201,49 @@ except subprocess.TimeoutExpired:
 check(p.poll() is not None and p.returncode != 0, "init: bootstrap exits after an init error")
 stop(p)
 
+# bootstrap itself reports what keeps bin/dbhost from starting, then exits non-zero
+def no_dbhost(root):
+    os.remove(os.path.join(root, "bin", "dbhost"))
+
+
+def not_executable(root):
+    os.chmod(os.path.join(root, "bin", "dbhost"), 0o644)
+
+
+def gone_library(root):
+    shutil.copy(NEEDS_GONE_LIB, os.path.join(root, "bin", "dbhost"))
+    os.chmod(os.path.join(root, "bin", "dbhost"), 0o755)
+
+
+for tag, change, words, errno_text in (
+        ("nodbhost", no_dbhost, "bin/dbhost", "No such file or directory"),
+        ("noexec", not_executable, "bin/dbhost", "Permission denied"),
+        ("gonelib", gone_library, "libdbhost_gone.so", "could not start")):
+    runtime.init_errors.clear()
+    p = start_bootstrap("v1.zip", tag="init-" + tag, layer_dir=layer_variant(tag, change))
+    err = runtime.wait_init_error(10)
+    check(err is not None, "init %s: bootstrap posts /runtime/init/error" % tag)
+    if err:
+        try:
+            doc = json.loads(err["body"])
+        except ValueError:
+            doc = {}
+        check(doc.get("errorType") == "Runtime.InitError" and doc.get("stackTrace") == []
+              and words in doc.get("errorMessage", "") and errno_text in doc.get("errorMessage", ""),
+              "init %s: the documented body, naming what failed (%s)" % (tag, err["body"]))
+        check(err["headers"].get("Lambda-Runtime-Function-Error-Type") == "Runtime.InitError",
+              "init %s: Lambda-Runtime-Function-Error-Type header (%s)" % (tag, err["headers"]))
+        check(err["headers"].get("Content-Type") == "application/json", "init %s: JSON content type" % tag)
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+    check(p.poll() is not None and p.returncode != 0, "init %s: bootstrap exits non-zero (%s)" % (tag, p.poll()))
+    check(len(runtime.init_errors) == 1, "init %s: exactly one init/error" % tag)
+    check(not runtime.next_calls_since(err["at"] if err else 0), "init %s: no invocation/next after it" % tag)
+    stop(p)
+runtime.init_errors.clear()
+
 # ------------------------------------------------- v1: create, retries, no-op update
 db1 = new_db("lambda_e2e_a")
 p = start_bootstrap("v1.zip", tag="v1")
@@ -197,7 +267,7 @@ check(secrets.requests[n_secret:] and all(r["ok"] for r in secrets.requests[n_se
       "create: the Secrets Manager request carried a valid signature (botocore)")
 physical = doc["PhysicalResourceId"] if doc else "x"
 # /proc/<pid>/maps: the layer's libraries are the ones loaded, though LD_LIBRARY_PATH lists the system's first
-maps = open("/proc/%d/maps" % p.pid).read()
+maps = open("/proc/%d/maps" % dbhost_pid(p)).read()
 for lib in ("/lib/libpq.so.5", "/lib/libcurl.so.4", "/lib/lua/5.4/cjson.so", "/lib/libyaml-0.so.2"):
     check(os.path.realpath(layer) + lib in maps, "layer: %s is loaded from the layer" % lib)
 
@@ -359,6 +429,141 @@ runtime.push("req-hello", {"name": "e2e"}, 10)
 answer = runtime.wait_answer("req-hello", 15)
 check(answer and answer["kind"] == "response" and json.loads(answer["body"]) == {"hello": "e2e"},
       "custom handler: scripts/handlers/hello.lua of the function code ran (%s)" % (answer and answer["body"]))
+stop(p)
+
+# ------------------------------------------------------- the package's atlas.hcl, as `dbhost apply` reads it
+def dbhost(*args, cwd=None):
+    return subprocess.run([DBHOST] + list(args), capture_output=True, text=True, cwd=cwd)
+
+
+def local_url(db):
+    return "postgres://migrator:%s@/%s?host=%s&port=%s" % (DB_PASSWORD, db, PG_SOCKET, PG_PORT)
+
+
+# env "lambda" keeps its migrations in db/migrations (v2's three files; migrations/ holds v1's two),
+# its revisions table in schema app_revisions, and skips files added out of order
+ATLAS_HCL = """
+env "local" {
+  url = "postgres://localhost/other"
+  migration {
+    dir = "file://migrations"
+  }
+}
+env "lambda" {
+  migration {
+    dir              = "file://db/migrations"
+    revisions_schema = "app_revisions"
+    exec_order       = LINEAR_SKIP
+  }
+}
+"""
+v2_dir = os.path.join(unzip(os.path.join(FN_DIR, "v2.zip"), os.path.join(WORK, "v2-unzipped")), "migrations")
+
+
+def with_db_migrations(extra=None):
+    def setup(task):
+        dest = os.path.join(task, "db", "migrations")
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(v2_dir, dest)
+        for name, text in (extra or {}).items():
+            with open(os.path.join(dest, name), "w") as f:
+                f.write(text)
+        if extra:
+            out = dbhost("migrate", "hash", "--dir", dest)
+            check(out.returncode == 0, "atlas.hcl: migrate hash of the changed directory (%s)" % out.stderr)
+    return setup
+
+
+db_hcl = new_db("lambda_e2e_hcl")
+p = start_bootstrap("v1.zip", tag="hcl", extra_files={"atlas.hcl": ATLAS_HCL}, env_extra={"DBHOST_ENV": "lambda"},
+                    task_setup=with_db_migrations())
+doc, put, answer, _ = invoke(event("Create", "req-hcl", props(db_hcl, "v2")))
+check(doc and doc["Status"] == "SUCCESS" and doc["Data"] == {"AppliedVersion": "3", "FilesApplied": "3"},
+      "atlas.hcl: the env's migration dir was applied (%s %s)" % (doc and doc.get("Data"), doc and doc.get("Reason")))
+check(psql(db_hcl, "SELECT string_agg(version, ',' ORDER BY version) FROM app_revisions.atlas_schema_revisions")
+      == "1,2,3", "atlas.hcl: the revisions are in migration.revisions_schema")
+check(psql(db_hcl, "SELECT count(*) FROM pg_namespace WHERE nspname = 'atlas_schema_revisions'") == "0",
+      "atlas.hcl: no default revisions schema was created")
+stop(p)
+# `dbhost apply` with the same atlas.hcl finds the database up to date (the same revisions table)
+proj = os.path.join(WORK, "hcl-project")
+with_db_migrations()(proj)
+with open(os.path.join(proj, "atlas.hcl"), "w") as f:
+    f.write(ATLAS_HCL)
+out = dbhost("apply", "--env", "lambda", "--url", local_url(db_hcl), cwd=proj)
+check(out.returncode == 0 and "No migration files to execute" in out.stdout,
+      "atlas.hcl: dbhost apply sees what Lambda applied (%s%s)" % (out.stdout, out.stderr))
+# a file added before the last applied one: exec_order LINEAR_SKIP skips it, as dbhost apply's would
+late = {"2.5_late.sql": "CREATE TABLE late_table (id int);\n"}
+p = start_bootstrap("v1.zip", tag="hcl-late", extra_files={"atlas.hcl": ATLAS_HCL}, env_extra={"DBHOST_ENV": "lambda"},
+                    task_setup=with_db_migrations(late))
+late_hash = open(os.path.join(WORK, "task-hcl-late", "db", "migrations", "atlas.sum")).readline().strip()
+doc, put, answer, _ = invoke(event("Update", "req-hcl-late", props(db_hcl, "v2", MigrationHash=late_hash),
+                                   old=props(db_hcl, "v2"), physical="dbhost-migrations:x"))
+check(doc and doc["Status"] == "SUCCESS" and doc["Data"] == {"AppliedVersion": "3", "FilesApplied": "0"},
+      "atlas.hcl: exec_order LINEAR_SKIP skips a file added out of order (%s %s)"
+      % (doc and doc.get("Data"), doc and doc.get("Reason")))
+check(psql(db_hcl, "SELECT count(*) FROM pg_tables WHERE tablename = 'late_table'") == "0",
+      "atlas.hcl: the skipped file did not run")
+stop(p)
+# the same package without the env (no DBHOST_ENV, two envs: none applies): the default
+# order refuses the out-of-order file, and the default revisions schema is empty
+p = start_bootstrap("v1.zip", tag="hcl-noenv", extra_files={"atlas.hcl": ATLAS_HCL},
+                    task_setup=with_db_migrations(late))
+doc, put, answer, _ = invoke(event("Update", "req-hcl-noenv", props(db_hcl, "v1"),
+                                   old=props(db_hcl, "v2"), physical="dbhost-migrations:x"))
+check(doc and doc["Status"] == "FAILED" and "not clean" in doc.get("Reason", ""),
+      "atlas.hcl: without DBHOST_ENV the env's revisions schema is not used (%s)" % (doc and doc.get("Reason")))
+stop(p)
+# a broken atlas.hcl is FAILED naming the file and line
+p = start_bootstrap("v1.zip", tag="hcl-broken", extra_files={"atlas.hcl": 'env "lambda" {\n  migration {\n    exec_order = SOMETIMES\n  }\n}\n'})
+doc, put, answer, _ = invoke(event("Create", "req-hcl-broken", props(new_db("lambda_e2e_hcl_broken"), "v1")))
+check(doc and doc["Status"] == "FAILED" and "atlas.hcl:3:" in doc.get("Reason", "")
+      and "exec_order" in doc.get("Reason", ""), "atlas.hcl: a bad file is FAILED with its place (%s)"
+      % (doc and doc.get("Reason")))
+stop(p)
+
+# ------------------------------------------------------- Baseline: a first Create on an existing database
+db_base = new_db("lambda_e2e_baseline")
+psql(db_base, "CREATE TABLE items (id bigint PRIMARY KEY, name text); INSERT INTO items VALUES (7, 'old'); "
+              "ALTER TABLE items OWNER TO migrator")
+p = start_bootstrap("v2.zip", tag="baseline")
+doc, put, answer, _ = invoke(event("Create", "req-nobaseline", props(db_base, "v2")))
+check(doc and doc["Status"] == "FAILED" and "not clean" in doc.get("Reason", "") and "baseline" in doc.get("Reason", ""),
+      "baseline: a non-empty database without Baseline is FAILED (%s)" % (doc and doc.get("Reason")))
+doc, put, answer, _ = invoke(event("Create", "req-badbaseline", props(db_base, "v2", Baseline="9")))
+check(doc and doc["Status"] == "FAILED" and "Baseline 9" in doc.get("Reason", ""),
+      "baseline: an unknown version is FAILED naming it (%s)" % (doc and doc.get("Reason")))
+doc, put, answer, _ = invoke(event("Create", "req-baseline", props(db_base, "v2", Baseline="2")))
+check(doc and doc["Status"] == "SUCCESS" and doc["Data"] == {"AppliedVersion": "3", "FilesApplied": "1"},
+      "baseline: only the files after Baseline run (%s %s)" % (doc and doc.get("Data"), doc and doc.get("Reason")))
+check(psql(db_base, "SELECT string_agg(version, ',' ORDER BY version) FROM %s" % REV) == "2,3",
+      "baseline: the baseline and the applied file are recorded")
+check(psql(db_base, "SELECT name FROM items") == "old", "baseline: the existing data stays")
+# a later Update still carrying Baseline: the revisions decide, Baseline is ignored
+doc, put, answer, _ = invoke(event("Update", "req-baseline-again", props(db_base, "v2", Baseline="1"),
+                                   old=props(db_base, "v1", Baseline="2"), physical="dbhost-migrations:x"))
+check(doc and doc["Status"] == "SUCCESS" and doc["Data"] == {"AppliedVersion": "3", "FilesApplied": "0"},
+      "baseline: ignored once revisions exist (%s %s)" % (doc and doc.get("Data"), doc and doc.get("Reason")))
+stop(p)
+
+# ------------------------------------------------------- _X_AMZN_TRACE_ID follows each invocation's header
+TRACE = """
+local proc = require "dbhost.proc"
+return { handler = function()
+  local r = assert(proc.run { argv = { "sh", "-c", 'printf %s "${_X_AMZN_TRACE_ID-unset}"' } })
+  return { lua = os.getenv("_X_AMZN_TRACE_ID") or "unset", child = r.stdout }
+end }
+"""
+p = start_bootstrap("v1.zip", handler="trace", tag="trace", extra_files={"scripts/handlers/trace.lua": TRACE})
+for rid, trace in (("req-trace-1", "Root=1-65f0a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"),
+                   ("req-trace-2", "Root=1-65f0a1b3-fedcba9876543210fedcba98;Sampled=0"),
+                   ("req-trace-none", None)):
+    runtime.push(rid, {}, 10, headers={"Lambda-Runtime-Trace-Id": trace})
+    answer = runtime.wait_answer(rid, 15)
+    want = trace or "unset"
+    check(answer and answer["kind"] == "response" and json.loads(answer["body"]) == {"lua": want, "child": want},
+          "trace id: %s sees _X_AMZN_TRACE_ID=%s in Lua and in a child (%s)" % (rid, want, answer and answer["body"]))
 stop(p)
 
 # ------------------------------------------------------- no secret anywhere

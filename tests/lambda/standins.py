@@ -101,6 +101,9 @@ class RuntimeApi(_Base):
                 self.answered.wait(left)
             return self.answers[request_id]
 
+    def next_calls_since(self, t):
+        return [c for c in self.next_calls if c >= t]
+
     def wait_init_error(self, timeout):
         end = time.time() + timeout
         with self.answered:
@@ -144,7 +147,10 @@ class _RuntimeHandler(_Handler):
                     "arn:aws:lambda:us-east-1:123456789012:function:dbhost-migrator"),
                    ("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"),
                    ("Content-Type", "application/json")]
-        headers += list(extra.items())
+        # extra headers replace the defaults of the same name; None drops one
+        names = {k.lower() for k in extra}
+        headers = [h for h in headers if h[0].lower() not in names]
+        headers += [(k, v) for k, v in extra.items() if v is not None]
         self.reply(200, body, headers)
 
     def do_POST(self):

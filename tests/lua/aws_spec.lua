@@ -181,3 +181,69 @@ describe("dbhost.aws.runtime", function()
     assert.matches('function "nofn"', select(2, runtime.load_handler("migrate.nofn", env_of {})))
   end)
 end)
+
+describe("the migrate handler's atlas.hcl", function()
+  local root
+  before_each(function()
+    root = assert(fs.mkdtemp("handler-hcl"))
+    assert(fs.mkdir(root .. "/migrations"))
+  end)
+  after_each(function() fs.rmtree(root) end)
+  local function write(name, text)
+    local f = assert(io.open(root .. "/" .. name, "w"))
+    f:write(text)
+    f:close()
+  end
+
+  it("without atlas.hcl: Atlas's defaults and migrations/", function()
+    local config, s = migrate.open_project(root, env_of {})
+    assert.is_false(config.found)
+    assert.are.same({ exec_order = "linear", lock_timeout = "10s" }, s)
+    assert.are.equal(root .. "/migrations", migrate.migration_path(root, config, env_of {}))
+  end)
+
+  it("takes the env DBHOST_ENV names: dir, revisions schema, exec order, baseline, tx mode", function()
+    write("atlas.hcl", [[
+env "dev" {
+  url = "postgres://localhost/dev?search_path=devschema"
+}
+env "prod" {
+  url = "postgres://localhost/prod?search_path=app,public"
+  migration {
+    dir = "file://db/migrations"
+    revisions_schema = "revs"
+    exec_order = NON_LINEAR
+    baseline = "20240101"
+    tx_mode = "all"
+    lock_timeout = "3s"
+  }
+}
+]])
+    local config, s = migrate.open_project(root, env_of { DBHOST_ENV = "prod" })
+    assert.are.equal("prod", config.env)
+    assert.are.same({ revisions_schema = "revs", url_schema = "app", exec_order = "non-linear",
+                      baseline = "20240101", tx_mode = "all", lock_timeout = "3s" }, s)
+    -- the env's directory when the package holds it, else migrations/
+    assert.are.equal(root .. "/migrations", migrate.migration_path(root, config, env_of {}))
+    assert(fs.mkdir(root .. "/db"))
+    assert(fs.mkdir(root .. "/db/migrations"))
+    assert.are.equal(root .. "/db/migrations", migrate.migration_path(root, config, env_of {}))
+    assert.are.equal("/x", migrate.migration_path(root, config, env_of { DBHOST_MIGRATIONS_DIR = "/x" }))
+    -- the url's search_path names the revisions schema when revisions_schema is unset
+    local _, dev = migrate.open_project(root, env_of { DBHOST_ENV = "dev" })
+    assert.are.equal("devschema", dev.url_schema)
+    assert.is_nil(dev.revisions_schema)
+  end)
+
+  it("a bad atlas.hcl or an unknown env ends the request with its place", function()
+    write("atlas.hcl", 'env "prod" {\n  migration {\n    exec_order = SOMETIMES\n  }\n}\n')
+    local ok, err = pcall(migrate.open_project, root, env_of {})
+    assert.is_false(ok)
+    assert.matches("the function's atlas.hcl: " .. root:gsub("%p", "%%%0") .. "/atlas.hcl:3:5: migration.exec_order",
+      err.message)
+    write("atlas.hcl", 'env "prod" {\n}\n')
+    ok, err = pcall(migrate.open_project, root, env_of { DBHOST_ENV = "staging" })
+    assert.is_false(ok)
+    assert.matches("staging", err.message, 1, true)
+  end)
+end)

@@ -135,7 +135,8 @@ describe("cloud-formation.yaml", function()
   end)
 
   it("has the database parameters", function()
-    for _, p in ipairs { "DbHost", "DbPort", "DbName", "DbSecretArn", "SubnetIds", "SecurityGroupIds", "IamAuth", "DbUser" } do
+    for _, p in ipairs { "DbHost", "DbPort", "DbName", "DbSecretArn", "SubnetIds", "SecurityGroupIds", "IamAuth", "DbUser",
+                         "Baseline" } do
       assert.is_table(doc.Parameters[p], p)
     end
     assert.are.equal("List<AWS::EC2::Subnet::Id>", doc.Parameters.SubnetIds.Type)
@@ -193,6 +194,23 @@ describe("cloud-formation.yaml", function()
     assert.is_true(timeout >= tonumber(res.MigratorFunction.Properties.Timeout) and timeout <= 3600)
     assert.are.equal("UseIamAuth", r.Properties.IamAuth.value[1])
     assert.are.equal("true", r.Properties.IamAuth.value[2])
+  end)
+
+  it("passes Baseline only when the parameter is set", function()
+    local b = doc.Parameters.Baseline
+    assert.are.equal("String", b.Type)
+    assert.are.equal("", b.Default)
+    -- a version is the file name up to its first "_"
+    assert.are.equal("^[^_/]*$", b.AllowedPattern)
+    assert.are.same({ tag = "!Not", value = { { tag = "!Equals", value = { { tag = "!Ref", value = "Baseline" }, "" } } } },
+      doc.Conditions.HasBaseline)
+    assert.are.same({ tag = "!If", value = { "HasBaseline", { tag = "!Ref", value = "Baseline" },
+                                             { tag = "!Ref", value = "AWS::NoValue" } } },
+      res.DBSchemaMigration.Properties.Baseline)
+    -- the handler reads it
+    local found = false
+    for _, name in ipairs(handler.PROPERTIES) do found = found or name == "Baseline" end
+    assert.is_true(found)
   end)
 
   it("keeps MigrationHash equal to the atlas.sum total", function()

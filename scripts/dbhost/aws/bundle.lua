@@ -1,7 +1,8 @@
 --- dbhost.aws.bundle: the Lambda layer and function packages (dbhost bundle-lambda).
 --
 -- layer.zip (extracted by Lambda into /opt; works from any folder):
---   bootstrap                the runtime's entry point: execs bin/dbhost lambda runtime
+--   bootstrap                the runtime's entry point: runs bin/dbhost lambda runtime and
+--                            posts /runtime/init/error itself when that cannot start
 --   bin/dbhost               this binary (stripped); its DT_RPATH $ORIGIN/../lib makes
 --                            the bundled libraries win over the system's
 --   lib/*.so.*               every shared library dbhost needs except glibc's own

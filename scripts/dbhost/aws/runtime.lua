@@ -14,7 +14,9 @@
 -- function code's scripts/handlers/ (under LAMBDA_TASK_ROOT), then each entry
 -- of DBHOST_HANDLER_PATH (';'-separated), then the layer's scripts/handlers/
 -- (beside bin/dbhost), then the scripts bundled into dbhost. It returns a table
--- with that function, called as fn(event, context):
+-- with that function, called as fn(event, context), with _X_AMZN_TRACE_ID in
+-- the process environment set to the invocation's Lambda-Runtime-Trace-Id
+-- (unset when it has none), as the Runtime API asks of a custom runtime:
 --   context = { request_id=, deadline= (Unix seconds), function_arn=, trace_id=,
 --               task_root=, layer_root=, remaining = function() -> seconds }
 local cjson = require "cjson"
@@ -22,6 +24,7 @@ local http = require "dbhost.http"
 local fs = require "dbhost.fs"
 local host = require "dbhost.host"
 local errors = require "dbhost.errors"
+local proc = require "dbhost.proc"
 
 local M = {}
 
@@ -145,6 +148,9 @@ function M.invoke(fn, res, env)
     layer_root = M.layer_root(),
   }
   ctx.remaining = function() return ctx.deadline - now() end
+  -- the X-Ray header of this invocation, never the previous one's
+  local trace = ctx.trace_id
+  proc.setenv("_X_AMZN_TRACE_ID", (trace and trace ~= "" and not trace:find("\0", 1, true)) and trace or nil)
   local okj, event = pcall(cjson.decode, res.body)
   if not okj then
     return nil, error_doc("the event is not JSON: " .. tostring(event):sub(1, 200), "Runtime.InvalidEvent"),

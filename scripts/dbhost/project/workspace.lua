@@ -11,6 +11,9 @@
 --   --template-resource NAME  its resource holding MigrationHash (default DBSchemaMigration);
 --                    a template without it is a warning (said once), not an error
 --   --no-template    leave the template alone
+--
+-- workspace.migration_settings(config) gives the migration block's settings an
+-- applier uses (the Lambda migrate handler reads its package's atlas.hcl with it).
 local fs = require "dbhost.fs"
 local errors = require "dbhost.errors"
 local project = require "dbhost.project.config"
@@ -107,6 +110,29 @@ function M.open(opts)
     end
   end
   return { config = config, dir = dir, template = template, template_resource = resource }
+end
+
+--- workspace.migration_settings(config) -> settings: what an applier takes from a
+-- loaded atlas.hcl (project.load or ws.config), so every applier uses the same
+-- revisions table and rules:
+--   { revisions_schema = migration.revisions_schema | nil,
+--     url_schema = the first schema of search_path= in the env's url | nil
+--                  (the revisions table's schema when revisions_schema is unset),
+--     exec_order = "linear" | "linear-skip" | "non-linear",
+--     baseline = migration.baseline | nil, tx_mode = migration.tx_mode | nil,
+--     lock_timeout = migration.lock_timeout (a duration text, default "10s") }
+function M.migration_settings(config)
+  local mig = config.migration or {}
+  local url_schema
+  if type(config.url) == "string" and config.url ~= "" then
+    local _, schema = require("dbhost.db.url").split_search_path(config.url)
+    url_schema = schema
+  end
+  return {
+    revisions_schema = mig.revisions_schema, url_schema = url_schema,
+    exec_order = mig.exec_order or "linear", baseline = mig.baseline, tx_mode = mig.tx_mode,
+    lock_timeout = mig.lock_timeout or "10s",
+  }
 end
 
 return M

@@ -83,6 +83,16 @@ function proc.user(who) end
 ---@return string? code "ENOENT"
 function proc.which(name, path) end
 
+--- Set (value nil: unset) a variable of dbhost's own environment: os.getenv and
+--- children that inherit it see it. Not thread-safe: call it when no
+--- http.watchdog thread runs.
+---@param name string no "=" and no NUL
+---@param value? string
+---@return true|nil ok
+---@return string? message
+---@return string? code
+function proc.setenv(name, value) end
+
 --- Sleep; Ctrl-C raises "interrupted".
 ---@param seconds number
 function proc.sleep(seconds) end
