@@ -15,3 +15,5 @@ files["tests/lua"] = { std = "+busted" }
 files["scripts/commands/check-migrations.lua"] = { ignore = { "221" } }
 files["scripts/dbhost/schema/diff.lua"] = { ignore = { "211", "241" } }
 files["tests/lua/schema_diff_pg_spec.lua"] = { ignore = { "211" } }
+-- ---@meta stubs declare classes as locals that are only annotated, never read.
+files["scripts/meta"] = { ignore = { "241" } }

@@ -66,6 +66,12 @@ foreach(script IN LISTS DBHOST_E2E_TESTS)
   dbhost_maybe_pg(e2e/${name})
 endforeach()
 
+# The project's own linters (make lint's luacheck and cppcheck, warnings as errors), so
+# a warning fails CI like a test; once, in the normal build.
+if(NOT DBHOST_SANITIZE)
+  add_test(NAME lint/lua_and_c COMMAND make -s -C ${CMAKE_SOURCE_DIR} lint-lua lint-c BUILD=${CMAKE_BINARY_DIR})
+endif()
+
 # The stock interpreter loads the same bindings from lua/dbhost.so: the binding
 # specs and one fixtures suite run again under it (the long suites run once).
 if(NOT DBHOST_SANITIZE)

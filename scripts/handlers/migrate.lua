@@ -36,7 +36,6 @@
 --                  ones count as applied; wins over migration.baseline
 -- Environment: AWS_REGION, the role's AWS_* credentials, LAMBDA_TASK_ROOT,
 -- AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL, DBHOST_MIGRATIONS_DIR, DBHOST_ENV.
-local cjson = require "cjson"
 local client = require "dbhost.aws.client"
 local secrets = require "dbhost.aws.secrets"
 local rds = require "dbhost.aws.rds"
@@ -260,7 +259,7 @@ local function migrate(event, ctx, budget, secrets_seen)
     fail("cannot connect to %s:%s/%s as %s: %s", params.host, tostring(params.port or 5432),
       params.dbname or "postgres", params.user, type(err) == "table" and err.message or tostring(err))
   end
-  local c <close> = conn
+  local c <close> = conn -- luacheck: ignore 211 (closed when the handler returns)
   -- every wait on the server ends before the work budget does
   conn:set_timeout(math.max(0.1, left()))
   local ex = executor.new {

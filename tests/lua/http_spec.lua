@@ -134,7 +134,7 @@ describe("dbhost.http", function()
 
     it("is stopped and joined when collected", function()
       do
-        local wd <close> = assert(http.watchdog { at = http.now() + 30, url = base .. "/record/gc", body = "x" })
+        local wd <close> = assert(http.watchdog { at = http.now() + 30, url = base .. "/record/gc", body = "x" }) -- luacheck: ignore 211
       end
       collectgarbage()
       assert.is_nil(record("gc"))

@@ -60,7 +60,6 @@ end
 
 describe("the ---@meta stubs of the C bindings", function()
   local names = binding_names()
-  local stubs = {}
 
   it("exist for every binding", function()
     assert.is_true(#names >= 6, "found only " .. #names .. " bindings")
@@ -72,7 +71,6 @@ describe("the ---@meta stubs of the C bindings", function()
       local module, classes = read_stub(file)
       assert.are.equal(name, module, file .. " must start with ---@meta " .. name)
       assert.is_not_nil(classes[name], file .. " must declare ---@class " .. name)
-      stubs[name] = classes
     end
   end)
 
