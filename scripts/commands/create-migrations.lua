@@ -2,7 +2,7 @@
 local diff = require "dbhost.schema.diff"
 local model = require "dbhost.schema.model"
 local desired = require "dbhost.desired"
-local sumcheck = require "dbhost.sumcheck"
+local sumcheck = require "dbhost.migrate.sumcheck"
 local workspace = require "dbhost.project.workspace"
 local errors = require "dbhost.errors"
 local hash = require "dbhost.hash"

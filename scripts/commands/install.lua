@@ -1,6 +1,6 @@
 -- dbhost install: install what a project needs at run time, then warm the server cache.
 local proc = require "dbhost.proc"
-local server = require "dbhost.server"
+local server = require "dbhost.db.server"
 local errors = require "dbhost.errors"
 local fs = require "dbhost.fs"
 

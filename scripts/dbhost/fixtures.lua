@@ -26,7 +26,7 @@
 -- The session server is started once per test run (per process and server setting;
 -- kept across spec files in the debug registry, which busted's insulation does not
 -- reset) and stopped when busted exits, also after failures; a killed run's server
--- is removed by the next one (dbhost.server's janitor, and for an existing server the
+-- is removed by the next one (dbhost.db.server's janitor, and for an existing server the
 -- databases of dead runs are dropped). A template database built from the migrations
 -- is cloned for each process, so several busted processes never share data.
 --

@@ -36,7 +36,7 @@ local pg = require "dbhost.pg"
 local migdir = require "dbhost.migrate.dir"
 local executor = require "dbhost.migrate.executor"
 local apply = require "dbhost.migrate.apply"
-local sumcheck = require "dbhost.sumcheck"
+local sumcheck = require "dbhost.migrate.sumcheck"
 local errors = require "dbhost.errors"
 
 local M = {}

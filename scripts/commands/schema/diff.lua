@@ -7,7 +7,7 @@ local model = require "dbhost.schema.model"
 local render = require "dbhost.schema.render"
 local inspect = require "dbhost.schema.inspect"
 local subset = require "dbhost.schema.subset"
-local devdb = require "dbhost.devdb"
+local devdb = require "dbhost.db.dev"
 
 -- Apply a plan on conn: one transaction, or statement by statement for txmode none.
 local function apply(conn, plan)

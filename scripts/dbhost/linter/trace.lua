@@ -14,7 +14,7 @@
 -- (finding.disagreement, res.disagreements).
 local sql = require "dbhost.sql"
 local pg = require "dbhost.pg"
-local devdb = require "dbhost.devdb"
+local devdb = require "dbhost.db.dev"
 local errors = require "dbhost.errors"
 local proc = require "dbhost.proc"
 local fs = require "dbhost.fs"

@@ -9,7 +9,7 @@ local json = require "dbhost.json"
 local proc = require "dbhost.proc"
 local fs = require "dbhost.fs"
 local workspace = require "dbhost.project.workspace"
-local sumcheck = require "dbhost.sumcheck"
+local sumcheck = require "dbhost.migrate.sumcheck"
 local duration = require "dbhost.duration"
 
 local M = {}

@@ -68,7 +68,7 @@ local function ok_exec(conn, sql, ...)
 end
 
 --- replay.onto_dev(dev, dir, connect) -> conn, note | nil, message, code
--- Replay dir into the dev database of dev (from dbhost.devdb). On a server that outlives
+-- Replay dir into the dev database of dev (from dbhost.db.dev). On a server that outlives
 -- the run (dev.admin_url: a postgres:// dev URL) the replayed directory is kept as a
 -- template database, and a later replay starts from a clone of the template of the longest
 -- prefix of the directory found there (CREATE DATABASE ... TEMPLATE), so that only the
@@ -174,7 +174,7 @@ local function cache_path(kind, parts)
   local key = { CACHE_FORMAT, engine_fingerprint(), kind }
   for _, p in ipairs(parts) do key[#key + 1] = tostring(p) end
   local digest = hash.hex(hash.sha256(table.concat(key, "\0")))
-  return ("%s/models/%s-%s.json"):format(require("dbhost.server").cache_dir(), kind, digest:sub(1, 32))
+  return ("%s/models/%s-%s.json"):format(require("dbhost.db.server").cache_dir(), kind, digest:sub(1, 32))
 end
 
 -- Keep the newest CACHE_KEEP models of the cache directory dir, remove the others.

@@ -6,7 +6,7 @@ local revisions = require "dbhost.migrate.revisions"
 local target = require "dbhost.migrate.target"
 local json = require "dbhost.json"
 local workspace = require "dbhost.project.workspace"
-local sumcheck = require "dbhost.sumcheck"
+local sumcheck = require "dbhost.migrate.sumcheck"
 
 local M = {}
 

@@ -1,4 +1,4 @@
---- dbhost.devdb: throwaway "dev" databases for replaying and diffing.
+--- dbhost.db.dev: throwaway "dev" databases for replaying and diffing.
 --
 --   local dev <close> = assert(devdb.open("docker://postgres/15/dev?search_path=public"))
 --   dev.url     -- a libpq URL of an empty database
@@ -13,7 +13,7 @@
 --                                     created there and dropped afterwards (dev.admin_url
 --                                     and dev.dbname say where, for the replay templates)
 local proc = require "dbhost.proc"
-local server = require "dbhost.server"
+local server = require "dbhost.db.server"
 local dburl = require "dbhost.db.url"
 local pg = require "dbhost.pg"
 
