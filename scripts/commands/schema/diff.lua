@@ -1,6 +1,7 @@
 -- dbhost schema diff: the SQL that takes one schema to another, verified on a dev database.
 local errors = require "dbhost.errors"
-local pg = require "dbhost.pg"
+local connect = require "dbhost.db.connect"
+local run = require "dbhost.db.run"
 local source = require "dbhost.schema.source"
 local diff = require "dbhost.schema.diff"
 local model = require "dbhost.schema.model"
@@ -33,18 +34,17 @@ local function verify_on_dev(plan, base, want, opts)
   local dev, err = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL)
   if not dev then return nil, "opening the dev database: " .. tostring(err) end
   local conn
-  conn, err = pg.connect((require("dbhost.db.url").split_search_path(dev.url)), { timeout = 30 })
-  if not conn then dev:close() return nil, "connecting to the dev database: " .. tostring(err) end
+  conn, err = connect.dev(dev)
+  if not conn then dev:close() return nil, err end
   local function done(...)
     conn:close()
     dev:close()
     return ...
   end
-  conn:exec("SET client_min_messages = warning")
   -- function bodies were checked where they came from; the copy need not re-check them
   conn:exec("SET check_function_bodies = off")
   local ok
-  ok, err = source.run_sql(conn, text, "(current schema)")
+  ok, err = run.script(conn, text, "(current schema)")
   if not ok then return done(nil, "recreating the current schema: " .. err) end
   conn:exec("RESET check_function_bodies")
   ok, err = apply(conn, plan)
