@@ -25,7 +25,6 @@
 --   DbUser, IamAuth ("true")  connect as DbUser with an RDS IAM token
 -- Environment: AWS_REGION, the role's AWS_* credentials, LAMBDA_TASK_ROOT,
 -- AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL, DBHOST_MIGRATIONS_DIR.
-local cjson = require "cjson"
 local client = require "dbhost.aws.client"
 local secrets = require "dbhost.aws.secrets"
 local rds = require "dbhost.aws.rds"
