@@ -43,14 +43,54 @@ function M.wrap(e, status)
   return setmetatable({ status = status or 1, message = tostring(e) }, Error)
 end
 
+--- errors.message(err) -> text: the message of any failure value (a message
+-- string, a pg error's `message` field, an error object), without detail or hint
+function M.message(err)
+  if type(err) == "table" and err.message ~= nil then return tostring(err.message) end
+  return tostring(err)
+end
+
+--- errors.field(err, name) -> a field of a failure value, or nil: pg errors keep
+-- sqlstate, detail, hint, position, context ... as fields; a message string has none
+function M.field(err, name)
+  if type(err) == "table" then return err[name] end
+  return nil
+end
+
+--- errors.sqlstate(err) -> the code of a failure value (a pg error's SQLSTATE, an error
+-- object's code) or nil
+function M.sqlstate(err) return M.field(err, "sqlstate") or M.field(err, "code") end
+
+--- errors.position(err) -> the 1-based character in its statement a pg error points at, or nil
+function M.position(err) return M.field(err, "position") end
+
+--- errors.kind(err) -> the `kind` of a raised table ("fatal": dbhost.fixtures' errors
+-- that end a test run), or nil
+function M.kind(err) return M.field(err, "kind") end
+
+--- errors.scrubbed(e, scrub) -> e with its message passed through scrub(text)
+-- (a copy for tables; a string is scrubbed as a whole)
+function M.scrubbed(e, scrub)
+  if type(e) == "string" then return scrub(e) end
+  if type(e) == "table" and type(e.message) == "string" then
+    local copy = setmetatable({}, getmetatable(e))
+    for k, v in pairs(e) do copy[k] = v end
+    copy.message = scrub(e.message)
+    return copy
+  end
+  return e
+end
+
 --- errors.document(e) -> { error = { message=, code=, file=, line=, column= } }
 -- The one JSON shape of an error, for every command's --format json; absent
 -- fields are null, so the keys are always there.
 function M.document(e)
   local json = require "dbhost.json"
   e = M.wrap(e)
+  -- a plain Lua error arrives with the driver's traceback: the message is its first part
+  local message = e.message:gsub("\nstack traceback:.*$", "")
   local function v(x) if x == nil then return json.null end return x end
-  return { error = json.object { message = e.message, code = v(e.code), file = v(e.file),
+  return { error = json.object { message = message, code = v(e.code), file = v(e.file),
                                  line = v(e.line), column = v(e.column) } }
 end
 

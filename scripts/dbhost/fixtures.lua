@@ -26,7 +26,7 @@
 -- The session server is started once per test run (per process and server setting;
 -- kept across spec files in the debug registry, which busted's insulation does not
 -- reset) and stopped when busted exits, also after failures; a killed run's server
--- is removed by the next one (dbhost.server's janitor, and for an existing server the
+-- is removed by the next one (dbhost.db.server's janitor, and for an existing server the
 -- databases of dead runs are dropped). A template database built from the migrations
 -- is cloned for each process, so several busted processes never share data.
 --
@@ -35,7 +35,9 @@
 --
 -- Lower level, without busted: fixtures.cluster(opts) -> cluster, template
 -- (see dbhost.fixtures.cluster), dbhost.fixtures.session and dbhost.fixtures.maker.
+local errors = require "dbhost.errors"
 local cluster_mod = require "dbhost.fixtures.cluster"
+local template_mod = require "dbhost.fixtures.template"
 local session_mod = require "dbhost.fixtures.session"
 local maker_mod = require "dbhost.fixtures.maker"
 
@@ -77,7 +79,7 @@ function M.cluster(opts)
     st.order[#st.order + 1] = key
   end
   local spec = opts.schema and { schema = opts.schema } or { migrations = opts.migrations or default_migrations() }
-  return c, c:template(spec)
+  return c, template_mod.of(c, spec)
 end
 
 --- fixtures.stop_all(): drop what this process made and stop its servers (idempotent)
@@ -129,7 +131,7 @@ end
 local function guarded(fn)
   local ok, err = pcall(fn)
   if ok then return end
-  if type(err) == "table" and err.kind == "fatal" then
+  if errors.kind(err) == "fatal" then
     M.stop_all()
     io.stdout:flush()
     io.stderr:write("\n", tostring(err.message), "\n")

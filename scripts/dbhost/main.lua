@@ -218,13 +218,25 @@ function M.run_command(words)
     if status == false then return 1 end
     return math.tointeger(status) or 1
   end
-  if not cli.wants_json(spec, argv) then return run() end
+  local ok, result = xpcall(run, M.scrub_error)
+  if ok then return result end
   -- --format json: every outcome is JSON on stdout, errors included (one shape,
   -- errors.document); the error itself still goes to stderr and sets the exit status.
-  local ok, result = pcall(run)
-  if ok then return result end
-  io.stdout:write(require("dbhost.json").encode(errors.document(result)), "\n")
+  if cli.wants_json(spec, argv) then
+    io.stdout:write(require("dbhost.json").encode(errors.document(result)), "\n")
+  end
   error(result, 0)
+end
+
+--- main.scrub_error(e) -> e with the password of every URL the command connected to
+-- masked (dbhost.db.connect remembers them), whichever command raised it; a plain
+-- Lua error keeps its traceback (shown with DBHOST_DEBUG=1)
+function M.scrub_error(e)
+  local connect = package.loaded["dbhost.db.connect"]
+  local scrub = connect and connect.scrub or function(text) return text end
+  local scrubbed = errors.scrubbed(e, scrub)
+  if type(scrubbed) == "string" then return debug.traceback(scrubbed, 2) end
+  return scrubbed
 end
 
 --- main.main(arg) -> exit status (called by the host with the arg table)

@@ -42,11 +42,11 @@ local rds = require "dbhost.aws.rds"
 local cfn_response = require "dbhost.aws.cfn_response"
 local http = require "dbhost.http"
 local fs = require "dbhost.fs"
-local pg = require "dbhost.pg"
+local connect = require "dbhost.db.connect"
 local migdir = require "dbhost.migrate.dir"
 local executor = require "dbhost.migrate.executor"
-local apply = require "dbhost.migrate.apply"
-local sumcheck = require "dbhost.sumcheck"
+local failure = require "dbhost.migrate.failure"
+local sumcheck = require "dbhost.migrate.sumcheck"
 local errors = require "dbhost.errors"
 local project = require "dbhost.project.config"
 local workspace = require "dbhost.project.workspace"
@@ -254,10 +254,10 @@ local function migrate(event, ctx, budget, secrets_seen)
   secrets_seen[#secrets_seen + 1] = creds.session_token
   local conninfo, params = connection(ctx, props, region, creds, secrets_seen, left)
   if left() <= 0.2 then fail("no time left to connect to the database") end
-  local conn, err = pg.connect(conninfo, { timeout = math.max(0.2, math.min(30, left())) })
+  local conn, err = connect.open(conninfo, { timeout = math.max(0.2, math.min(30, left())) })
   if not conn then
     fail("cannot connect to %s:%s/%s as %s: %s", params.host, tostring(params.port or 5432),
-      params.dbname or "postgres", params.user, type(err) == "table" and err.message or tostring(err))
+      params.dbname or "postgres", params.user, err)
   end
   local c <close> = conn -- luacheck: ignore 211 (closed when the handler returns)
   -- every wait on the server ends before the work budget does
@@ -279,7 +279,7 @@ local function migrate(event, ctx, budget, secrets_seen)
     local outcome = ex:execute(plan, {})
     for i, f in ipairs(outcome.applied) do applied[i] = f end
     if outcome.failure then
-      local text = apply.describe_failure(outcome.failure)
+      local text = failure.describe(outcome.failure)
       fail("%s%s", #applied > 0 and ("%d file(s) applied, then "):format(#applied) or "", text)
     end
   end
@@ -321,11 +321,8 @@ function M.handler(event, ctx)
       data = res
     else
       status = "FAILED"
-      if type(res) == "table" and res.message then
-        reason = tostring(res.message)
-      else
-        reason = "internal error: " .. tostring(res)
-      end
+      reason = errors.message(res)
+      if errors.field(res, "message") == nil then reason = "internal error: " .. reason end
       reason = scrub(reason, secrets_seen)
       if #reason > M.REASON_LIMIT then reason = cfn_response.cut_utf8(reason, M.REASON_LIMIT) .. "..." end
     end

@@ -82,6 +82,20 @@ run "$DBHOST" apply --url "$srv_url" --dir m2
 expect_rc 1 "a failing migration"; expect_err "logged in with xxxxx"
 run "$DBHOST" apply --url "$srv_url" --dir m2 --format json
 expect_rc 1 "a failing migration (JSON)"; expect_out "logged in with xxxxx"
+# the same message through status and apply, from a file applied without a transaction:
+# the revisions table keeps the last error, status prints it, and every command masks
+# the passwords of the URLs it connected to (dbhost.db.connect, dbhost.main)
+mkdir -p m3
+printf '%s\n' "-- atlas:txmode none" "" "CREATE TABLE before_raise (id int);" "DO \$\$BEGIN RAISE EXCEPTION 'logged in with %', 'Srv-Pw' || '-e2e4'; END\$\$;" > m3/1_raise.sql
+"$DBHOST" migrate hash --dir m3 >/dev/null
+appdb3=$(newdb redaction_status)
+srv_url3="postgresql://postgres:Srv-Pw-e2e4@/${appdb3#postgresql:///}"
+run "$DBHOST" apply --url "$srv_url3" --dir m3
+expect_rc 1 "a failing migration without a transaction"; expect_err "logged in with xxxxx"
+run "$DBHOST" status --url "$srv_url3" --dir m3
+expect_rc 1 "status after a failed migration"; expect_out "logged in with xxxxx"
+run "$DBHOST" status --url "$srv_url3" --dir m3 --format json
+expect_rc 1 "status after a failed migration (JSON)"; expect_out "logged in with xxxxx"
 
 # fixtures up on an existing server given with a password
 mkdir proj && cp -r m proj/migrations && cd proj

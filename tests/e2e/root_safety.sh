@@ -49,9 +49,9 @@ expect_rc 2 "a runtime folder that is a link"; expect_err "is not a directory (a
 pass
 # the cache folder is checked the same way; no HOME means no guessable /tmp cache
 mkdir planted-cache && chown "$SU" planted-cache
-DBHOST_CACHE_DIR="$SCRATCH/planted-cache" DBHOST_RUNTIME_DIR="$SCRATCH/rt-cache" run "$DBHOST" lua "$SCRATCH/eval.lua" 'require("dbhost.server").cache_dir()'
+DBHOST_CACHE_DIR="$SCRATCH/planted-cache" DBHOST_RUNTIME_DIR="$SCRATCH/rt-cache" run "$DBHOST" lua "$SCRATCH/eval.lua" 'require("dbhost.db.server").cache_dir()'
 expect_rc 2 "a cache folder of another user"; expect_err "cache folder $SCRATCH/planted-cache belongs to uid"
-run env -u HOME -u XDG_CACHE_HOME -u DBHOST_CACHE_DIR "$DBHOST" lua "$SCRATCH/eval.lua" 'io.write(require("dbhost.server").cache_dir())'
+run env -u HOME -u XDG_CACHE_HOME -u DBHOST_CACHE_DIR "$DBHOST" lua "$SCRATCH/eval.lua" 'io.write(require("dbhost.db.server").cache_dir())'
 expect_rc 0 "cache folder without HOME"
 [[ $out != /tmp* ]] || fail "cache folder without HOME is under /tmp: $out"
 pass
@@ -60,7 +60,7 @@ pass
 cat > plant.lua <<'LUA'
 -- start a server; as its user (COPY ... TO PROGRAM) try to replace server.log and
 -- the records by links to a root-only file, then read the log the way dbhost does
-local server = require "dbhost.server"
+local server = require "dbhost.db.server"
 local pg = require "dbhost.pg"
 local fs = require "dbhost.fs"
 local srv = assert(server.start())
@@ -101,7 +101,7 @@ pass
 # (env resets SIGQUIT, which bash ignores in background jobs)
 env --default-signal=QUIT sleep 300 & victim_pid=$!
 cat > hang.lua <<'LUA'
-local server = require "dbhost.server"
+local server = require "dbhost.db.server"
 local srv = assert(server.start())
 io.write("dir=", srv.dir, "\npid=", srv.process:pid(), "\nready\n")
 io.stdout:flush()
@@ -120,7 +120,7 @@ if as_su sh -c "echo '$victim_pid 1 0 /usr/bin/sleep' > '$dir/server'" 2>/dev/nu
   fail "the server user could write the instance's server record"
 fi
 pass
-run "$DBHOST" lua "$SCRATCH/eval.lua" 'print(require("dbhost.server").sweep())'
+run "$DBHOST" lua "$SCRATCH/eval.lua" 'print(require("dbhost.db.server").sweep())'
 expect_rc 0 "janitor"
 running "$victim_pid" || fail "the janitor signalled root's process $victim_pid named in a planted postmaster.pid"
 [ ! -e "$dir" ] || fail "the janitor left $dir"
@@ -131,7 +131,7 @@ mkdir -m 711 "$inst"
 echo "1 1" > "$inst/owner"   # init, with a start time that is not init's: the owner is gone
 echo "$victim_pid 1 0 $(readlink /proc/$victim_pid/exe)" > "$inst/server"
 touch -d '2 minutes ago' "$inst"
-run "$DBHOST" lua "$SCRATCH/eval.lua" 'print(require("dbhost.server").sweep())'
+run "$DBHOST" lua "$SCRATCH/eval.lua" 'print(require("dbhost.db.server").sweep())'
 running "$victim_pid" || fail "the janitor signalled a reused pid (start time differs)"
 [ ! -e "$inst" ] || fail "the janitor left $inst"
 pass
@@ -140,7 +140,7 @@ foreign="$DBHOST_RUNTIME_DIR/pg-15-foreign"
 mkdir "$foreign" && echo "1 1" > "$foreign/owner" && mkdir "$foreign/data"
 printf '%s\n' "$victim_pid" > "$foreign/data/postmaster.pid"
 chown -R "$SU" "$foreign" && touch -d '2 minutes ago' "$foreign"
-run "$DBHOST" lua "$SCRATCH/eval.lua" 'print(require("dbhost.server").sweep())'
+run "$DBHOST" lua "$SCRATCH/eval.lua" 'print(require("dbhost.db.server").sweep())'
 running "$victim_pid" || fail "the janitor signalled a pid named in a folder of another owner"
 [ -d "$foreign" ] || fail "the janitor removed a folder of another owner"
 rm -rf "$foreign"

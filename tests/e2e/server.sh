@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL servers (dbhost.server, dbhost.devdb) as commands use them:
+# Throwaway PostgreSQL servers (dbhost.db.server, dbhost.db.dev) as commands use them:
 # start, privileges, cleanup at exit, after Ctrl-C and after kill -9 (the janitor).
 . "$(dirname "$0")/lib/assert.sh"
 scratch
@@ -8,7 +8,7 @@ chmod 755 "$SCRATCH"  # the server user must reach its runtime directory
 export DBHOST_RUNTIME_DIR="$SCRATCH/runtime"
 
 cat > start.lua <<'LUA'
-local server = require "dbhost.server"
+local server = require "dbhost.db.server"
 local pg = require "dbhost.pg"
 local fs = require "dbhost.fs"
 local srv = assert(server.start())
@@ -79,7 +79,7 @@ pass
 
 # devdb: local:// and a scratch database on an existing server
 cat > dev.lua <<'LUA'
-local devdb = require "dbhost.devdb"
+local devdb = require "dbhost.db.dev"
 local pg = require "dbhost.pg"
 local dev = assert(devdb.open(arg[1]))
 local conn = assert(pg.connect(dev.url))

@@ -11,7 +11,7 @@ export DBHOST_RUNTIME_DIR="$SCRATCH/runtime"
 
 cat > hold.lua <<'LUA'
 -- start a server, print what identifies it, then wait (hang) or read its env
-local server = require "dbhost.server"
+local server = require "dbhost.db.server"
 local pg = require "dbhost.pg"
 local srv = assert(server.start())
 io.write("dir=", srv.dir, "\npid=", srv.process:pid(), "\nurl=", srv.url, "\n")

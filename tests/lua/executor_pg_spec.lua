@@ -50,6 +50,21 @@ describe("executor, file mode", function()
     return assert(migdir.open(dir))
   end
 
+  -- regression: create-migrations' self-check continues the replay on the connection the
+  -- first replay used (dbhost.schema.source.replay_more); the second executor's PREPARE of
+  -- the revision upsert failed with "prepared statement ... already exists"
+  it("runs again on a connection an earlier executor used", function()
+    local d = write_dir { ["1_a.sql"] = "CREATE TABLE a (id int);\n" }
+    local ex = executor.new { conn = conn, dir = d }
+    assert.is_nil(ex:execute(ex:plan {}).failure)
+    d = write_dir { ["2_b.sql"] = "CREATE TABLE b (id int);\n" }
+    local again = executor.new { conn = conn, dir = d }
+    local out = again:execute(again:plan {})
+    assert.is_nil(out.failure)
+    assert.are.equal(1, #out.applied)
+    assert.are.equal("2", out.applied[1].version)
+  end)
+
   it("sends one query per file", function()
     local d = write_dir {
       ["1_a.sql"] = "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nINSERT INTO a VALUES (2);\n",

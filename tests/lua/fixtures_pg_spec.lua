@@ -3,6 +3,7 @@
 -- run's databases are dropped by the next one.
 local helper = require "helper"
 local cluster = require "dbhost.fixtures.cluster"
+local template = require "dbhost.fixtures.template"
 local fs = require "dbhost.fs"
 local proc = require "dbhost.proc"
 
@@ -26,18 +27,18 @@ describe("fixtures on an existing server", function()
 
   it("reuses the template across runs and rebuilds it when the migrations change", function()
     local a = cluster.open { server = "url", url = url }
-    local t1 = a:template { migrations = dir }
+    local t1 = template.of(a, { migrations = dir })
     assert.matches("^dbhost_tpl_%x+$", t1)
     local oid = a.admin:exec("SELECT oid FROM pg_database WHERE datname = $1", t1).rows[1].oid
     a:close()
     local b = cluster.open { server = "url", url = url }
-    assert.are.equal(t1, b:template { migrations = dir })
+    assert.are.equal(t1, template.of(b, { migrations = dir }))
     assert.are.equal(oid, b.admin:exec("SELECT oid FROM pg_database WHERE datname = $1", t1).rows[1].oid)
     assert(fs.write(dir .. "/20260301000000_more.sql", "CREATE TABLE more_things (id int);\n"))
     assert.are.equal(0, assert(proc.run { argv = { helper.dbhost, "migrate", "hash", "--dir", dir } }).status)
     b:close()
     b = cluster.open { server = "url", url = url } -- a new run (a cluster caches its templates)
-    local t2 = b:template { migrations = dir }
+    local t2 = template.of(b, { migrations = dir })
     assert.are_not.equal(t1, t2)
     local name, curl = b:clone(t2)
     local pg = require "dbhost.pg"
@@ -55,7 +56,7 @@ describe("fixtures on an existing server", function()
   it("two runs at once get different databases; a dead run's are dropped by the next", function()
     local a = cluster.open { server = "url", url = url }
     local b = cluster.open { server = "url", url = url }
-    local t = a:template { migrations = dir }
+    local t = template.of(a, { migrations = dir })
     local na = a:clone(t)
     local nb = b:clone(t)
     assert.are_not.equal(na, nb)

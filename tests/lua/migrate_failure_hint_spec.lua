@@ -1,7 +1,7 @@
 -- migrate_failure_hint_spec.lua: a failed migration statement as the user reads it
--- (dbhost.migrate.apply.describe_failure), with dbhost's own hint for server errors it can
+-- (dbhost.migrate.failure.describe), with dbhost's own hint for server errors it can
 -- explain: "out of shared memory" (53200) names max_locks_per_transaction.
-local apply = require "dbhost.migrate.apply"
+local migration_failure = require "dbhost.migrate.failure"
 
 local function failure(sqlstate, message)
   return {
@@ -12,9 +12,9 @@ local function failure(sqlstate, message)
   }
 end
 
-describe("describe_failure", function()
+describe("failure.describe", function()
   it("adds a hint naming max_locks_per_transaction to a 53200 error", function()
-    local text, line = apply.describe_failure(failure("53200", "out of shared memory"))
+    local text, line = migration_failure.describe(failure("53200", "out of shared memory"))
     assert.equals(30994, line)
     assert.truthy(text:find("migrations/20260101000000_init.sql:30994:1", 1, true))
     assert.truthy(text:find("ERROR: out of shared memory (SQLSTATE 53200)", 1, true))
@@ -23,7 +23,7 @@ describe("describe_failure", function()
   end)
 
   it("adds nothing to errors it has no hint for", function()
-    local text = apply.describe_failure(failure("42P01", "relation \"x\" does not exist"))
+    local text = migration_failure.describe(failure("42P01", "relation \"x\" does not exist"))
     assert.falsy(text:find("dbhost:", 1, true))
   end)
 end)

@@ -133,7 +133,7 @@ local bin_cache = {}
 local function pg_program(name)
   if bin_cache[name] ~= nil then return bin_cache[name] or nil end
   local path
-  local ok, server = pcall(require, "dbhost.server")
+  local ok, server = pcall(require, "dbhost.db.server")
   if ok then
     local bindir = server.find_binaries()
     if bindir and fs.stat(bindir .. "/" .. name) then path = bindir .. "/" .. name end

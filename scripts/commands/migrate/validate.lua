@@ -1,5 +1,5 @@
 -- dbhost migrate validate: check atlas.sum against the migration directory.
-local sumcheck = require "dbhost.sumcheck"
+local sumcheck = require "dbhost.migrate.sumcheck"
 local workspace = require "dbhost.project.workspace"
 
 return {

@@ -157,11 +157,11 @@ function M.invoke(fn, res, env)
       "Runtime.InvalidEvent"
   end
   local ok, result = xpcall(fn, function(e)
-    if type(e) == "table" then return e end
+    if errors.field(e, "message") ~= nil then return e end
     return debug.traceback(tostring(e), 2)
   end, event, ctx)
   if not ok then
-    local msg = type(result) == "table" and tostring(result.message) or tostring(result)
+    local msg = errors.message(result)
     msg = msg:match("^(.-)\nstack traceback:") or msg
     return nil, error_doc(msg:sub(1, 4000), "Runtime.HandlerError"), "Runtime.HandlerError"
   end

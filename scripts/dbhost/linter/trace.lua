@@ -13,8 +13,10 @@
 -- sets finding.trace for findings on a traced statement, and flags disagreements
 -- (finding.disagreement, res.disagreements).
 local sql = require "dbhost.sql"
-local pg = require "dbhost.pg"
-local devdb = require "dbhost.devdb"
+local connect = require "dbhost.db.connect"
+local run = require "dbhost.db.run"
+local replay = require "dbhost.migrate.replay"
+local devdb = require "dbhost.db.dev"
 local errors = require "dbhost.errors"
 local proc = require "dbhost.proc"
 local fs = require "dbhost.fs"
@@ -28,32 +30,20 @@ local function q(conn, text)
 end
 
 --- trace.replay(conn, files [, dir]): run the earlier migration files on the dev database.
--- The swap point for the project's one replay module (dbhost.migrate.replay): with
--- the migration directory (dbhost.migrate.dir) the executor applies its files up to the
--- last earlier one, exactly as `dbhost apply` would; loose files (dbhost lint FILE...)
--- run statement by statement in autocommit, so CONCURRENTLY statements replay too.
+-- With the migration directory (dbhost.migrate.dir) the one replay (dbhost.migrate.replay)
+-- applies its files up to the last earlier one, exactly as `dbhost apply` would; loose
+-- files (dbhost lint FILE...) run as scripts (dbhost.db.run: statement by statement in
+-- autocommit, so CONCURRENTLY statements replay too).
 function M.replay(conn, files, dir)
   if dir then
     if #files == 0 then return end
-    local executor = require "dbhost.migrate.executor"
-    local revisions = require "dbhost.migrate.revisions"
-    local ex = executor.new { conn = conn, dir = dir, schema = revisions.DEFAULT_SCHEMA }
-    local outcome = ex:execute(ex:plan { to_version = files[#files].version })
-    if outcome.failure then
-      errors.failed("replaying for --trace: %s", (require("dbhost.migrate.apply").describe_failure(outcome.failure)))
-    end
+    local ok, err = replay.run(conn, dir, { to_version = files[#files].version })
+    if not ok then errors.failed("replaying for --trace: %s", err) end
     return
   end
   for _, f in ipairs(files) do
-    local stmts, err = sql.split(f.text, f.path)
-    if not stmts then errors.failed("%s", err) end
-    for _, st in ipairs(stmts) do
-      local ok, e = conn:exec(st.text)
-      if not ok then
-        errors.failed("%s:%d:%d: replaying for --trace failed: %s", f.path, st.line, st.col,
-          type(e) == "table" and e.message or tostring(e))
-      end
-    end
+    local ok, err = run.script(conn, f.text, f.path)
+    if not ok then errors.failed("replaying for --trace failed: %s", err) end
   end
 end
 
@@ -188,14 +178,15 @@ end
 
 -- The child that runs a statement which cannot run inside a transaction block.
 local CHILD = [[
-local pg = require "dbhost.pg"
+local connect = require "dbhost.db.connect"
+local errors = require "dbhost.errors"
 local fs = require "dbhost.fs"
 local dir = assert(os.getenv("DBHOST_TRACE_DIR"))
-local conn = assert(pg.connect(assert(fs.read(dir .. "/url"))))
+local conn = assert(connect.open(assert(fs.read(dir .. "/url"))))
 assert(conn:exec("SET application_name = " .. conn:escape_literal(os.getenv("DBHOST_TRACE_TAG"))))
 local ok, err = conn:exec(assert(fs.read(dir .. "/sql")))
 if not ok then
-  io.stderr:write(type(err) == "table" and err.message or tostring(err))
+  io.stderr:write(errors.message(err))
   os.exit(1)
 end
 ]]
@@ -211,7 +202,7 @@ end
 -- child process runs the statement, and we read its granted locks while it waits.
 -- Then the blocker lets go and the statement completes.
 local function observe_outside_tx(conn, url, pre, text)
-  local blocker = pg.connect(url, { timeout = 30 })
+  local blocker = connect.open(url)
   if not blocker then return nil, "no second session for the observation" end
   local tmp = assert(fs.mkdtemp("dbhost-trace-"))
   local function cleanup()
@@ -310,7 +301,7 @@ local function trace_file(conn, url, file, tx_mode)
       local before = snapshot(conn)
       local ok, err = conn:exec(st.text)
       if not ok then
-        fact.error, failed = type(err) == "table" and err.message or tostring(err), true
+        fact.error, failed = errors.message(err), true
         q(conn, "ROLLBACK")
         open = false
       else
@@ -359,10 +350,10 @@ end
 function M.attach(res, o)
   local dev, err = devdb.open(o.dev_url or "local://postgres")
   if not dev then errors.failed("--trace needs a throwaway database: %s", tostring(err)) end
-  local conn, cerr = pg.connect(dev.url, { timeout = 30 })
+  local conn, cerr = connect.open(dev.url)
   if not conn then
     dev:close()
-    errors.failed("--trace: cannot connect to the throwaway database: %s", tostring(type(cerr) == "table" and cerr.message or cerr))
+    errors.failed("--trace: cannot connect to the throwaway database: %s", cerr)
   end
   local ok, perr = pcall(function()
     M.replay(conn, o.history or {}, o.dir)

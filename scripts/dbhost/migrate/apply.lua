@@ -3,14 +3,15 @@ local errors = require "dbhost.errors"
 local cli = require "dbhost.cli"
 local executor = require "dbhost.migrate.executor"
 local migdir = require "dbhost.migrate.dir"
-local target = require "dbhost.migrate.target"
+local connect = require "dbhost.db.connect"
 local dburl = require "dbhost.db.url"
 local json = require "dbhost.json"
 local proc = require "dbhost.proc"
 local fs = require "dbhost.fs"
 local workspace = require "dbhost.project.workspace"
-local sumcheck = require "dbhost.sumcheck"
+local sumcheck = require "dbhost.migrate.sumcheck"
 local duration = require "dbhost.duration"
+local failure = require "dbhost.migrate.failure"
 
 local M = {}
 
@@ -39,44 +40,6 @@ local function ms(seconds)
 end
 
 local function plural(n, word) return ("%d %s%s"):format(n, word, n == 1 and "" or "s") end
-
--- What dbhost adds to a server error it can explain, by SQLSTATE.
-M.HINTS = {
-  ["53200"] = "the server's lock table is full: one transaction takes a lock on every object it creates "
-    .. "or alters, and a migration over many tables needs more than the default (64 per connection); "
-    .. "raise max_locks_per_transaction in postgresql.conf (e.g. 1024) and restart the server, or split "
-    .. "the migration into smaller files",
-}
-
---- apply.describe_failure(failure) -> text, line, column
--- failure = { file=, stmt=, err= } from the executor; the location comes from
--- errors.locate, the one place that turns a statement error into file:line:col.
-function M.describe_failure(failure)
-  local err, stmt = failure.err, failure.stmt
-  local line, col = errors.locate(failure.file:text(), stmt, type(err) == "table" and err.position or nil)
-  local lines = { ("migration %s failed at %s:%d:%d"):format(failure.file.name, failure.file.path, line, col) }
-  lines[#lines + 1] = "  statement: " .. stmt.text:gsub("\n", "\n             ")
-  if type(err) == "table" then
-    lines[#lines + 1] = ("  ERROR: %s (SQLSTATE %s)"):format(err.message or "?", err.sqlstate or "?")
-    if err.detail then lines[#lines + 1] = "  DETAIL: " .. err.detail end
-    if err.hint then lines[#lines + 1] = "  HINT: " .. err.hint end
-    if M.HINTS[err.sqlstate] then lines[#lines + 1] = "  dbhost: " .. M.HINTS[err.sqlstate] end
-  else
-    lines[#lines + 1] = "  ERROR: " .. tostring(err)
-  end
-  return table.concat(lines, "\n"), line, col
-end
-
---- apply.failure_error(failure [, secrets]) -> the command-ending error (exit 1) for a
--- failed migration; the server's words may quote a password (a role, a dblink call):
--- every text in `secrets` (db.url.secrets of the URL) is masked
-function M.failure_error(failure, secrets)
-  local text, line, col = M.describe_failure(failure)
-  if secrets then text = dburl.scrub(text, secrets) end
-  local err = failure.err
-  return errors.at(1, { code = type(err) == "table" and err.sqlstate or nil, file = failure.file.path,
-                        line = line, column = col }, "%s", text)
-end
 
 -- A version given on the command line must name a file of the directory: a typo
 -- must not apply one file too many, or everything. Raises a config error (exit 2)
@@ -116,8 +79,8 @@ function M.run(opts, args)
   check_version(dir, "to-version", opts.to_version)
   check_version(dir, "baseline", opts.baseline)
   sumcheck.require_valid(ws.dir, dir.sum_text, opts.format == "json")
-  local url = target.url_of(opts, ws)
-  local conn <close> = target.connect(url)
+  local url = connect.url_of(opts, ws)
+  local conn <close> = connect.target(url)
   local ex = executor.new {
     conn = conn.conn, dir = dir, tx_mode = opts.tx_mode,
     schema = opts.revisions_schema or (ws.config.migration or {}).revisions_schema,
@@ -190,7 +153,7 @@ function M.run(opts, args)
   for i, f in ipairs(outcome.applied) do result.applied[i] = named(f) end
   if outcome.failure then
     if tty then io.stdout:write("FAILED\n") end
-    error(M.failure_error(outcome.failure, dburl.secrets(url)), 0)
+    error(failure.error(outcome.failure, dburl.secrets(url)), 0)
   end
   if json_out then
     result.seconds = elapsed

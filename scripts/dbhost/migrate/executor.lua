@@ -21,6 +21,7 @@
 local revisions = require "dbhost.migrate.revisions"
 local proc = require "dbhost.proc"
 local hash = require "dbhost.hash"
+local errors = require "dbhost.errors"
 
 local M = {}
 
@@ -48,7 +49,7 @@ function M.new(opts)
 end
 
 local function fail(fmt, ...)
-  error(require("dbhost.errors").new(1, fmt, ...), 0)
+  error(errors.new(1, fmt, ...), 0)
 end
 
 local function exec(conn, sql, ...)
@@ -326,35 +327,35 @@ function Executor:execute_batched(file, rev, stmts, sums, applied, own_tx)
   local t0 = now_ns()
   local res, err = self.conn:exec_all(table.concat(texts, "\n"))
   if res then return true end
-  local e = type(err) == "table" and err or {}
+  local position, index = errors.position(err), errors.field(err, "statement_index")
   -- the part that failed: by position, else by result index
   local part
-  if e.position then
+  if position then
     for _, p in ipairs(parts) do
-      if p.chars < e.position then part = p else break end
+      if p.chars < position then part = p else break end
     end
-  elseif e.statement_index then
+  elseif index then
     local n = 0
     for _, p in ipairs(parts) do
       if p.results then
         n = n + 1
-        if n == e.statement_index then part = p break end
+        if n == index then part = p break end
       end
     end
   end
   local k, stmt = part and part.stmt, nil
   if k then
     stmt = stmts[k]
-    if e.position then e.position = e.position - part.chars end
+    if position then err.position = position - part.chars end
   else
     -- the revision write or COMMIT failed (a deferred constraint, say)
     local last = stmts[#stmts] or { text = "", pos = 0 }
     stmt = { text = "COMMIT", pos = last.pos + #last.text, line = last.line, col = last.col }
     k = #stmts
-    e.position = nil
+    if position then err.position = nil end
   end
   rev.applied = math.max(applied, k - 1)
-  rev.error = tostring(e.message or err)
+  rev.error = errors.message(err)
   rev.error_stmt = stmt.text
   rev.execution_time = now_ns() - t0
   return nil, { file = file, stmt = stmt, index = k, err = err, rev = rev }
@@ -396,7 +397,7 @@ function Executor:execute_file(file, mode, dry_run, own_tx)
       if not dry_run then
         local res, err = self.conn:exec(stmt.text)
         if not res then
-          rev.error = tostring(type(err) == "table" and err.message or err)
+          rev.error = errors.message(err)
           rev.error_stmt = stmt.text
           rev.execution_time = now_ns() - t0
           return nil, { file = file, stmt = stmt, index = i, err = err, rev = rev }
@@ -436,7 +437,7 @@ function Executor:record_progress(rev, file, n)
     if res then return true end
     if attempt < self.progress_attempts then proc.sleep(0.2 * attempt) end
   end
-  local msg = tostring(type(err) == "table" and err.message or err)
+  local msg = errors.message(err)
   if not file then error(err, 0) end  -- nothing ran yet: an ordinary failure
   -- the same row, written without the prepared statement, for the user to run
   local prepared = self.store.prepared

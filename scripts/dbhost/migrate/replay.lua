@@ -21,26 +21,28 @@ local executor = require "dbhost.migrate.executor"
 local revisions = require "dbhost.migrate.revisions"
 local hash = require "dbhost.hash"
 local fs = require "dbhost.fs"
+local connect = require "dbhost.db.connect"
+local errors = require "dbhost.errors"
+local failure = require "dbhost.migrate.failure"
 
 local M = {}
 
 --- replay.run(conn, dir [, opts]) -> result | nil, message, code, failure
--- opts.schema: the revisions schema (default atlas_schema_revisions). result is the
+-- opts.schema: the revisions schema (default atlas_schema_revisions), opts.to_version:
+-- the last version to apply (default: all). result is the
 -- executor's; on a failed statement the message names file, line and column, the
 -- statement, the SQLSTATE and the server's message and hint, code is the SQLSTATE and
 -- failure the executor's failure record.
 function M.run(conn, dir, opts)
   opts = opts or {}
   local ex = executor.new { conn = conn, dir = dir, schema = opts.schema or revisions.DEFAULT_SCHEMA }
-  local ok, result = pcall(function() return ex:execute(ex:plan {}) end)
+  local ok, result = pcall(function() return ex:execute(ex:plan { to_version = opts.to_version }) end)
   if not ok then
-    local msg = type(result) == "table" and result.message or tostring(result)
-    return nil, "replaying " .. tostring(dir.path) .. ": " .. tostring(msg), "EREPLAY"
+    return nil, "replaying " .. tostring(dir.path) .. ": " .. errors.message(result), "EREPLAY"
   end
   if result.failure then
-    local text = require("dbhost.migrate.apply").describe_failure(result.failure)
-    local err = result.failure.err
-    return nil, text, type(err) == "table" and err.sqlstate or "EREPLAY", result.failure
+    local text = failure.describe(result.failure)
+    return nil, text, errors.sqlstate(result.failure.err) or "EREPLAY", result.failure
   end
   return result
 end
@@ -63,27 +65,27 @@ end
 
 local function ok_exec(conn, sql, ...)
   local res, err, code = conn:exec(sql, ...)
-  if not res then return nil, type(err) == "table" and err.message or tostring(err), code end
+  if not res then return nil, errors.message(err), code end
   return res
 end
 
---- replay.onto_dev(dev, dir, connect) -> conn, note | nil, message, code
--- Replay dir into the dev database of dev (from dbhost.devdb). On a server that outlives
+--- replay.onto_dev(dev, dir) -> conn, note | nil, message, code
+-- Replay dir into the dev database of dev (from dbhost.db.dev). On a server that outlives
 -- the run (dev.admin_url: a postgres:// dev URL) the replayed directory is kept as a
 -- template database, and a later replay starts from a clone of the template of the longest
 -- prefix of the directory found there (CREATE DATABASE ... TEMPLATE), so that only the
--- files after it run. connect(url) -> conn opens the dev database (again, after cloning).
+-- files after it run (dbhost.db.connect opens the dev database, again after cloning).
 -- note says what was reused.
-function M.onto_dev(dev, dir, connect)
+function M.onto_dev(dev, dir)
   if not dev.admin_url then
-    local conn, err = connect(dev.url)
+    local conn, err = connect.dev(dev.url)
     if not conn then return nil, err end
     local ok, rerr, code = M.run(conn, dir)
     if not ok then conn:close() return nil, rerr, code end
     return conn
   end
   local names = prefix_names(dir)
-  local admin, aerr = connect(dev.admin_url)
+  local admin, aerr = connect.dev(dev.admin_url)
   if not admin then return nil, aerr end
   local function fail(...) admin:close() return nil, ... end
   local res, err, code = ok_exec(admin, "SELECT datname FROM pg_catalog.pg_database WHERE datistemplate AND datname "
@@ -108,7 +110,7 @@ function M.onto_dev(dev, dir, connect)
     note = ("%d of %d files from a template"):format(from_k, #names)
   end
   local conn
-  conn, err = connect(dev.url)
+  conn, err = connect.dev(dev.url)
   if not conn then return fail(err) end
   local ok, rerr, rcode = M.run(conn, dir)
   if not ok then conn:close() return fail(rerr, rcode) end
@@ -134,7 +136,7 @@ function M.onto_dev(dev, dir, connect)
         end
       end
     end
-    conn, err = connect(dev.url)
+    conn, err = connect.dev(dev.url)
     if not conn then return fail(err) end
   end
   admin:close()
@@ -174,7 +176,7 @@ local function cache_path(kind, parts)
   local key = { CACHE_FORMAT, engine_fingerprint(), kind }
   for _, p in ipairs(parts) do key[#key + 1] = tostring(p) end
   local digest = hash.hex(hash.sha256(table.concat(key, "\0")))
-  return ("%s/models/%s-%s.json"):format(require("dbhost.server").cache_dir(), kind, digest:sub(1, 32))
+  return ("%s/models/%s-%s.json"):format(require("dbhost.db.server").cache_dir(), kind, digest:sub(1, 32))
 end
 
 -- Keep the newest CACHE_KEEP models of the cache directory dir, remove the others.

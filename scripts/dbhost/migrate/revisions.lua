@@ -111,6 +111,10 @@ local PREPARED = "dbhost_write_revision"
 -- exist); upsert_sql then writes a short EXECUTE, parsed and planned once.
 function Store:prepare()
   if self.prepared then return end
+  -- a connection an earlier store prepared on (a replay continued on it) has the
+  -- statement already, perhaps for another table: it is prepared afresh
+  local have = check(self.conn:exec("SELECT 1 FROM pg_catalog.pg_prepared_statements WHERE name = $1", PREPARED))
+  if #have.rows > 0 then check(self.conn:exec("DEALLOCATE " .. PREPARED)) end
   check(self.conn:exec(("PREPARE %s (text, text, bigint, bigint, bigint, bigint, text, text, text, text, text) AS "
     ):format(PREPARED) .. UPSERT:format(self.ident, "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11")))
   self.prepared = true

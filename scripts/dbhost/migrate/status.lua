@@ -3,10 +3,10 @@ local errors = require "dbhost.errors"
 local executor = require "dbhost.migrate.executor"
 local migdir = require "dbhost.migrate.dir"
 local revisions = require "dbhost.migrate.revisions"
-local target = require "dbhost.migrate.target"
+local connect = require "dbhost.db.connect"
 local json = require "dbhost.json"
 local workspace = require "dbhost.project.workspace"
-local sumcheck = require "dbhost.sumcheck"
+local sumcheck = require "dbhost.migrate.sumcheck"
 
 local M = {}
 
@@ -102,13 +102,14 @@ function M.run(opts)
   if not dir then errors.config("%s", derr) end
   -- like apply: a directory that does not match atlas.sum has no trustworthy status
   sumcheck.require_valid(ws.dir, dir.sum_text, opts.format == "json")
-  local url = target.url_of(opts, ws)
-  local t <close> = target.connect(url)
+  local url = connect.url_of(opts, ws)
+  local t <close> = connect.target(url)
   local st = M.collect(t.conn, dir, opts.revisions_schema or (ws.config.migration or {}).revisions_schema, t.schema)
+  -- the last error recorded in the revisions table may quote the URL's password
   if opts.format == "json" then
-    io.stdout:write(json.encode(st), "\n")
+    io.stdout:write(connect.scrub(json.encode(st)), "\n")
   else
-    io.stdout:write(render_text(st))
+    io.stdout:write(connect.scrub(render_text(st)))
   end
   return st.state == "OK" and 0 or 1
 end

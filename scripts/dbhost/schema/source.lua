@@ -18,11 +18,11 @@
 -- get info.dev and info.conn back open (the caller closes them; the diff
 -- command applies its plan there to verify it).
 local fs = require "dbhost.fs"
-local pg = require "dbhost.pg"
 local url = require "dbhost.db.url"
-local sql = require "dbhost.sql"
 local errors = require "dbhost.errors"
-local devdb = require "dbhost.devdb"
+local devdb = require "dbhost.db.dev"
+local connect = require "dbhost.db.connect"
+local run = require "dbhost.db.run"
 local migrate_dir = require "dbhost.migrate.dir"
 local inspect = require "dbhost.schema.inspect"
 local replay = require "dbhost.migrate.replay"
@@ -32,25 +32,6 @@ local M = {}
 local cache_parts
 
 M.DEFAULT_DEV_URL = "local://postgres"
-
-local function message(err)
-  if type(err) == "table" then return err.message or tostring(err) end
-  return tostring(err)
-end
-
---- source.run_sql(conn, text, name) -> true | nil, "name:line:col: message (SQLSTATE x)", sqlstate
-function M.run_sql(conn, text, name)
-  local stmts, err = sql.split(text, name)
-  if not stmts then return nil, tostring(err), "EFORMAT" end
-  for _, s in ipairs(stmts) do
-    local ok, e, code = conn:exec(s.text)
-    if not ok then
-      local line, col = errors.locate(text, s, type(e) == "table" and e.position or nil)
-      return nil, ("%s:%d:%d: %s (SQLSTATE %s)"):format(name, line, col, message(e), code or "?"), code
-    end
-  end
-  return true
-end
 
 -- The .sql files a file:// source names, in byte order.
 local function sql_files(path)
@@ -70,13 +51,11 @@ end
 local function open_dev(opts)
   local dev, err = devdb.open(opts.dev_url or M.DEFAULT_DEV_URL)
   if not dev then return nil, "opening the dev database: " .. tostring(err) end
-  local conninfo = url.split_search_path(dev.url)
-  local conn, cerr = pg.connect(conninfo, { timeout = 30 })
+  local conn, cerr = connect.dev(dev)
   if not conn then
     dev:close()
-    return nil, "connecting to the dev database: " .. message(cerr)
+    return nil, cerr
   end
-  conn:exec("SET client_min_messages = warning")
   return dev, conn
 end
 
@@ -99,12 +78,7 @@ local function load_scripts(scripts, opts, info)
   end
   if scripts.dir then
     conn:close()
-    local rconn, err = replay.onto_dev(dev, scripts.dir, function(u)
-      local c, cerr = pg.connect((url.split_search_path(u)), { timeout = 30 })
-      if not c then return nil, "connecting to the dev database: " .. message(cerr) end
-      c:exec("SET client_min_messages = warning")
-      return c
-    end)
+    local rconn, err = replay.onto_dev(dev, scripts.dir)
     if not rconn then
       dev:close()
       return nil, err
@@ -112,12 +86,12 @@ local function load_scripts(scripts, opts, info)
     conn, info.reused = rconn, err
   end
   for _, s in ipairs(scripts) do
-    local ok, err = M.run_sql(conn, s.text, s.name)
+    local ok, err = run.script(conn, s.text, s.name)
     if not ok then return fail(err) end
   end
   local schemas = opts.schemas or (dev.schema and { dev.schema }) or nil
   local m, err = inspect.inspect(conn, { schemas = schemas })
-  if not m then return fail("inspecting the dev database: " .. message(err)) end
+  if not m then return fail("inspecting the dev database: " .. errors.message(err)) end
   info.used = dev.used
   if opts.keep then
     info.dev, info.conn = dev, conn
@@ -152,7 +126,7 @@ function M.replay_more(info, path, opts)
   local schemas = opts.schemas or (info.dev.schema and { info.dev.schema }) or nil
   return replay.cached_model("replay", cache_parts(opts, { d.total }), function()
     local m, ierr = inspect.inspect(info.conn, { schemas = schemas })
-    if not m then return nil, "inspecting the dev database: " .. message(ierr) end
+    if not m then return nil, "inspecting the dev database: " .. errors.message(ierr) end
     return m, { kind = "dir", files = d.files }
   end)
 end
@@ -187,13 +161,12 @@ end
 function M.load(src, opts)
   opts = opts or {}
   if src:match("^postgres[a-z]*://") then
-    local conninfo, schema = url.split_search_path(src)
-    local conn, err = pg.connect(conninfo, { timeout = 30 })
-    if not conn then return nil, ("cannot connect to %s: %s"):format(url.redact(src), message(err)) end
+    local conn, schema = connect.open(src)
+    if not conn then return nil, ("cannot connect to %s: %s"):format(url.redact(src), schema) end
     local schemas = opts.schemas or (schema and { schema }) or nil
     local m, ierr = inspect.inspect(conn, { schemas = schemas })
     conn:close()
-    if not m then return nil, ("inspecting %s: %s"):format(url.redact(src), url.scrub(message(ierr), src)) end
+    if not m then return nil, ("inspecting %s: %s"):format(url.redact(src), url.scrub(errors.message(ierr), src)) end
     return m, { kind = "database", url = url.redact(src) }
   end
   local path = src:match("^file://(.*)$")

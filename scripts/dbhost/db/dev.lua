@@ -1,4 +1,4 @@
---- dbhost.devdb: throwaway "dev" databases for replaying and diffing.
+--- dbhost.db.dev: throwaway "dev" databases for replaying and diffing.
 --
 --   local dev <close> = assert(devdb.open("docker://postgres/15/dev?search_path=public"))
 --   dev.url     -- a libpq URL of an empty database
@@ -13,9 +13,10 @@
 --                                     created there and dropped afterwards (dev.admin_url
 --                                     and dev.dbname say where, for the replay templates)
 local proc = require "dbhost.proc"
-local server = require "dbhost.server"
+local server = require "dbhost.db.server"
 local dburl = require "dbhost.db.url"
 local pg = require "dbhost.pg"
+local connect = require "dbhost.db.connect"
 
 local M = {}
 
@@ -53,7 +54,7 @@ end
 -- Create database `name` on the server at admin_url (unless it is "postgres").
 local function create_db(admin_url, name)
   if name == "postgres" then return true end
-  local conn, err = pg.connect(admin_url, { timeout = 30 })
+  local conn, err = connect.open(admin_url)
   if not conn then return nil, err end
   local ok, cerr = conn:exec("CREATE DATABASE " .. conn:escape_identifier(name))
   conn:close()
@@ -150,7 +151,7 @@ function M.open(url)
     -- the server outlives this run: replay keeps templates there (dbhost.migrate.replay)
     dev.admin_url, dev.dbname = conninfo, name
     dev.cleanup[#dev.cleanup + 1] = function()
-      local conn = pg.connect(conninfo, { timeout = 10 })
+      local conn = connect.open(conninfo, { timeout = 10 })
       if conn then
         conn:exec("DROP DATABASE IF EXISTS " .. conn:escape_identifier(name) .. " WITH (FORCE)")
         conn:close()

@@ -1,6 +1,6 @@
---- dbhost.server: throwaway PostgreSQL servers, without Docker.
+--- dbhost.db.server: throwaway PostgreSQL servers, without Docker.
 --
---   local server = require "dbhost.server"
+--   local server = require "dbhost.db.server"
 --   local srv <close> = assert(server.start{ major = 15 })
 --   srv.url            -- postgresql:///postgres?host=<socket dir>&user=postgres
 --   srv:stop()         -- also on close, on garbage collection and at exit

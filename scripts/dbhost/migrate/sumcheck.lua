@@ -1,4 +1,4 @@
---- dbhost.sumcheck: report atlas.sum problems the way Atlas does.
+--- dbhost.migrate.sumcheck: report atlas.sum problems the way Atlas does.
 local hash = require "dbhost.hash"
 local fs = require "dbhost.fs"
 local errors = require "dbhost.errors"
