@@ -21,11 +21,11 @@ M.options = workspace.with(
   { "baseline", arg = "VERSION", help = "on a database without revisions, treat VERSION and earlier as applied" },
   { "to-version", arg = "VERSION", help = "apply up to and including VERSION" },
   { "allow-dirty", help = "allow a first apply on a database that already has tables" },
-  { "tx-mode", arg = "MODE", choices = { "file", "all", "none" }, default = "file",
-    help = "one transaction per file, one for all files, or none" },
-  { "exec-order", arg = "ORDER", choices = { "linear", "linear-skip", "non-linear" }, default = "linear",
-    help = "what to do with files added before the last applied version" },
-  { "lock-timeout", arg = "DURATION", default = "10s", help = "how long to wait for another applier's lock, and for locks on the revisions table" },
+  { "tx-mode", arg = "MODE", choices = { "file", "all", "none" },
+    help = "one transaction per file (default), one for all files, or none; else migration.tx_mode in atlas.hcl" },
+  { "exec-order", arg = "ORDER", choices = { "linear", "linear-skip", "non-linear" },
+    help = "what to do with files added before the last applied version (default linear, or migration.exec_order)" },
+  { "lock-timeout", arg = "DURATION", help = "how long to wait for another applier's lock, and for locks on the revisions table (default 10s, or migration.lock_timeout)" },
   { "stmt-lock-timeout", arg = "DURATION", default = "5s",
     help = "PostgreSQL lock_timeout for migration statements (0 = wait forever)" },
   { "stmt-timeout", arg = "DURATION", default = "0", help = "PostgreSQL statement_timeout for migration statements" },
@@ -71,9 +71,15 @@ function M.run(opts, args)
       errors.usage("invalid amount argument %q: omit it or pass a positive number of files", args[1])
     end
   end
-  local lock_timeout = duration.parse(opts.lock_timeout)
-  if not lock_timeout then errors.usage("--lock-timeout: not a duration: %q", opts.lock_timeout) end
   local ws = workspace.open(opts)
+  -- atlas.hcl's migration block, as the Lambda handler reads it; a flag wins
+  local settings = workspace.migration_settings(ws.config)
+  opts.tx_mode = opts.tx_mode or settings.tx_mode or "file"
+  opts.exec_order = opts.exec_order or settings.exec_order
+  opts.baseline = opts.baseline or settings.baseline
+  local lock_text = opts.lock_timeout or settings.lock_timeout
+  local lock_timeout = duration.parse(lock_text)
+  if not lock_timeout then errors.usage("--lock-timeout: not a duration: %q", lock_text) end
   local dir, derr = migdir.open(ws.dir)
   if not dir then errors.config("%s", derr) end
   check_version(dir, "to-version", opts.to_version)
@@ -83,7 +89,7 @@ function M.run(opts, args)
   local conn <close> = connect.target(url)
   local ex = executor.new {
     conn = conn.conn, dir = dir, tx_mode = opts.tx_mode,
-    schema = opts.revisions_schema or (ws.config.migration or {}).revisions_schema,
+    schema = opts.revisions_schema or settings.revisions_schema,
     url_schema = conn.schema,
     stmt_lock_timeout = opts.stmt_lock_timeout, stmt_timeout = opts.stmt_timeout,
     progress_lock_timeout = ("%dms"):format(math.max(1, math.floor(lock_timeout * 1000))),

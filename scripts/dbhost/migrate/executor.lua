@@ -129,9 +129,9 @@ end
 -- directory as it was when the file ran. Inserting an older file later (non-linear
 -- order) changes the running hashes after it without any file being edited, so a
 -- stored hash is also compared with the running hash over the directory of that
--- time: the files that ran before it (by executed_at; a baseline's files included),
--- with and without the files that never ran. Only a file's own content (or an
--- earlier file's) can make all of these differ.
+-- time: the files that ran before it (by executed_at), with or without each file a
+-- baseline covers or that never ran (either may have been inserted later).
+-- Only a file's own content (or an earlier file's) can make all of these differ.
 function Executor:edited(revs)
   local files = self.dir.files
   local by_version = {}
@@ -140,7 +140,10 @@ function Executor:edited(revs)
   for _, r in ipairs(revs) do
     local f = self.dir.by_version[r.version]
     if f and r.type == revisions.EXECUTE and r.applied == r.total and r.hash ~= "" and r.hash ~= f.hash then
-      local before, never = {}, {}
+      -- ran: the files that ran before it; baselined: files a baseline covers that have
+      -- no row of their own (there at baseline time, or inserted later: unknown);
+      -- never: files that never ran and no baseline covers
+      local ran, baselined, never = {}, {}, {}
       local t = r.executed_epoch or math.huge
       for _, g in ipairs(files) do
         if g.version < r.version then
@@ -151,18 +154,41 @@ function Executor:edited(revs)
               covered = true
             end
           end
-          if covered or (q and q.type ~= revisions.BASELINE and (q.executed_epoch or 0) <= t) then
-            before[#before + 1] = g
+          if q and q.type ~= revisions.BASELINE and (q.executed_epoch or 0) <= t then
+            ran[#ran + 1] = g
+          elseif covered then
+            baselined[#baselined + 1] = g
           elseif not q then
             never[#never + 1] = g
           end
         end
       end
-      before[#before + 1] = f
-      local same = running_hash(before, f) == r.hash
-      if not same and #never > 0 then
-        table.move(never, 1, #never, #before + 1, before)
-        same = running_hash(before, f) == r.hash
+      -- the directory of that time is `ran` with some of the unknown files: try every
+      -- subset (the fullest first) while there are few, else all of them or none
+      local unknown = table.move(baselined, 1, #baselined, 1, {})
+      table.move(never, 1, #never, #unknown + 1, unknown)
+      local n = #unknown
+      local masks = {}
+      if n <= 10 then
+        for mask = 0, (1 << n) - 1 do masks[#masks + 1] = mask end
+        local function bits(m) local c = 0 while m > 0 do c = c + (m & 1) m = m >> 1 end return c end
+        table.sort(masks, function(a, b)
+          local ba, bb = bits(a), bits(b)
+          if ba ~= bb then return ba < bb end
+          return a < b
+        end)
+      else
+        masks = { 0, (1 << n) - 1 }
+      end
+      local same = false
+      for _, mask in ipairs(masks) do  -- a set bit leaves that unknown file out
+        local dirnow = table.move(ran, 1, #ran, 1, {})
+        for i, g in ipairs(unknown) do
+          if mask & (1 << (i - 1)) == 0 then dirnow[#dirnow + 1] = g end
+        end
+        table.sort(dirnow, function(a, b) return a.name < b.name end)
+        dirnow[#dirnow + 1] = f
+        if running_hash(dirnow, f) == r.hash then same = true break end
       end
       if not same then edited[#edited + 1] = { file = f, rev = r } end
     end
