@@ -5,6 +5,7 @@
 local cluster = require "dbhost.fixtures.cluster"
 local session = require "dbhost.fixtures.session"
 local maker = require "dbhost.fixtures.maker"
+local templates = require "dbhost.fixtures.template"
 local proc = require "dbhost.proc"
 
 local mode = arg[1]
@@ -19,7 +20,7 @@ end
 
 local dir = assert(arg[2], "pertest needs a migration directory")
 local c = cluster.open { server = "throwaway" }
-local template = c:template { migrations = dir }
+local template = templates.of(c, { migrations = dir })
 
 -- median of `runs` timings of fn (each timing covers `reps` calls), per call
 local function median(runs, reps, fn, prepare)
