@@ -166,6 +166,33 @@ function M.dropped_names(f)
   return out
 end
 
+--- ast.messages(list, fn) -> { message, ... }: what fn(item) returns for each item, nils skipped
+function M.messages(list, fn)
+  local out = {}
+  for _, item in ipairs(list) do
+    local msg = fn(item)
+    if msg ~= nil then out[#out + 1] = msg end
+  end
+  return out
+end
+
+--- ast.existing_alter(st, ctx) -> table name of an ALTER TABLE on a table the file did not create | nil
+function M.existing_alter(st, ctx)
+  if st.type ~= "AlterTableStmt" then return nil end
+  local tname = M.relname(st.node.relation)
+  if ctx:existing(tname) then return tname end
+end
+
+--- ast.alter_messages(st, ctx, subtype, fn) -> { message, ... } | nil: for an ALTER TABLE on a
+-- table the file did not create, what fn(cmd, tname) returns for each command of that subtype
+function M.alter_messages(st, ctx, subtype, fn)
+  local tname = M.existing_alter(st, ctx)
+  if not tname then return nil end
+  return M.messages(M.alter_cmds(st), function(cmd)
+    if cmd.subtype == subtype then return fn(cmd, tname) end
+  end)
+end
+
 --- ast.q(name) -> "name" in double quotes, for messages
 function M.q(name)
   return '"' .. tostring(name) .. '"'
