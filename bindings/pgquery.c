@@ -123,55 +123,58 @@ static const char *check_sql(lua_State *L, int *nret, size_t *len) {
   return s;
 }
 
-/* pgquery.parse(sql) -> json | nil, msg, "ESYNTAX", pos */
+/* Run libpg_query's operation `kind` (KIND_PARSE, KIND_FINGERPRINT or
+** KIND_NORMALIZE) on arg 1 inside a box; push its text (fallback when
+** libpg_query gives none) or the failure (nil, msg, "ESYNTAX", pos, byte). */
+static int run_query(lua_State *L, int kind) {
+  int nret = 0;
+  size_t len;
+  const char *sql = check_sql(L, &nret, &len);
+  if (!sql)
+    return nret;
+  result_box *box = box_new(L);
+  const PgQueryError *error = NULL;
+  const char *text = "";
+  switch (kind) {
+    case KIND_PARSE:
+      box->u.parse = pg_query_parse(sql);
+      box->kind = KIND_PARSE;
+      error = box->u.parse.error;
+      text = box->u.parse.parse_tree ? box->u.parse.parse_tree : "{}";
+      break;
+    case KIND_FINGERPRINT:
+      box->u.fingerprint = pg_query_fingerprint(sql);
+      box->kind = KIND_FINGERPRINT;
+      error = box->u.fingerprint.error;
+      text = box->u.fingerprint.fingerprint_str ? box->u.fingerprint.fingerprint_str : "";
+      break;
+    default:
+      box->u.normalize = pg_query_normalize(sql);
+      box->kind = KIND_NORMALIZE;
+      error = box->u.normalize.error;
+      text = box->u.normalize.normalized_query ? box->u.normalize.normalized_query : "";
+      break;
+  }
+  if (error)
+    return push_error(L, box, error, sql, len);
+  lua_pushstring(L, text);
+  box_free(box);
+  return 1;
+}
+
+/* pgquery.parse(sql) -> json | nil, msg, "ESYNTAX", pos, byte */
 static int pgq_parse(lua_State *L) {
-  int nret = 0;
-  size_t len;
-  const char *sql = check_sql(L, &nret, &len);
-  if (!sql)
-    return nret;
-  result_box *box = box_new(L);
-  box->u.parse = pg_query_parse(sql);
-  box->kind = KIND_PARSE;
-  if (box->u.parse.error)
-    return push_error(L, box, box->u.parse.error, sql, len);
-  lua_pushstring(L, box->u.parse.parse_tree ? box->u.parse.parse_tree : "{}");
-  box_free(box);
-  return 1;
+  return run_query(L, KIND_PARSE);
 }
 
-/* pgquery.fingerprint(sql) -> hex | nil, msg, "ESYNTAX", pos */
+/* pgquery.fingerprint(sql) -> hex | nil, msg, "ESYNTAX", pos, byte */
 static int pgq_fingerprint(lua_State *L) {
-  int nret = 0;
-  size_t len;
-  const char *sql = check_sql(L, &nret, &len);
-  if (!sql)
-    return nret;
-  result_box *box = box_new(L);
-  box->u.fingerprint = pg_query_fingerprint(sql);
-  box->kind = KIND_FINGERPRINT;
-  if (box->u.fingerprint.error)
-    return push_error(L, box, box->u.fingerprint.error, sql, len);
-  lua_pushstring(L, box->u.fingerprint.fingerprint_str ? box->u.fingerprint.fingerprint_str : "");
-  box_free(box);
-  return 1;
+  return run_query(L, KIND_FINGERPRINT);
 }
 
-/* pgquery.normalize(sql) -> text | nil, msg, "ESYNTAX", pos */
+/* pgquery.normalize(sql) -> text | nil, msg, "ESYNTAX", pos, byte */
 static int pgq_normalize(lua_State *L) {
-  int nret = 0;
-  size_t len;
-  const char *sql = check_sql(L, &nret, &len);
-  if (!sql)
-    return nret;
-  result_box *box = box_new(L);
-  box->u.normalize = pg_query_normalize(sql);
-  box->kind = KIND_NORMALIZE;
-  if (box->u.normalize.error)
-    return push_error(L, box, box->u.normalize.error, sql, len);
-  lua_pushstring(L, box->u.normalize.normalized_query ? box->u.normalize.normalized_query : "");
-  box_free(box);
-  return 1;
+  return run_query(L, KIND_NORMALIZE);
 }
 
 int luaopen_dbhost_pgquery(lua_State *L);

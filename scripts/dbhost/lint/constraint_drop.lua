@@ -14,19 +14,13 @@ return {
       example = "-- atlas:nolint CD101   orders no longer belong to a customer\n"
         .. "ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey;",
       check = function(st, ctx)
-        local tname = ast.relname(st.node.relation)
-        if not ctx:existing(tname) then return nil end
-        local out = {}
-        for _, cmd in ipairs(ast.alter_cmds(st)) do
-          if cmd.subtype == "AT_DropConstraint" then
-            local tbl = ctx.model.tables[tname]
-            local k = tbl and tbl.constraints[cmd.name or ""]
-            if (k and k.kind == "foreign") or (not k and (cmd.name or ""):match("_fkey$")) then
-              out[#out + 1] = ("Dropping foreign-key constraint %s of %s"):format(ast.q(cmd.name), ast.q(tname))
-            end
+        return ast.alter_messages(st, ctx, "AT_DropConstraint", function(cmd, tname)
+          local tbl = ctx.model.tables[tname]
+          local k = tbl and tbl.constraints[cmd.name or ""]
+          if (k and k.kind == "foreign") or (not k and (cmd.name or ""):match("_fkey$")) then
+            return ("Dropping foreign-key constraint %s of %s"):format(ast.q(cmd.name), ast.q(tname))
           end
-        end
-        return out
+        end)
       end,
     },
   },

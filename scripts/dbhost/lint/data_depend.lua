@@ -23,18 +23,13 @@ return {
           return ("Adding a unique index %s on existing table %s may fail on duplicate values"):format(
             ast.q(st.node.idxname or "?"), ast.q(ast.relname(st.node.relation)))
         end
-        local tname = ast.relname(st.node.relation)
-        if st.type ~= "AlterTableStmt" or not ctx:existing(tname) then return nil end
-        local out = {}
-        for _, cmd in ipairs(ast.alter_cmds(st)) do
+        return ast.alter_messages(st, ctx, "AT_AddConstraint", function(cmd, tname)
           local t, k = ast.cmd_def(cmd)
-          if cmd.subtype == "AT_AddConstraint" and t == "Constraint" and k.contype == "CONSTR_UNIQUE"
-              and not k.indexname then
-            out[#out + 1] = ("Adding a unique constraint on existing columns (%s) of %s may fail on duplicate values")
+          if t == "Constraint" and k.contype == "CONSTR_UNIQUE" and not k.indexname then
+            return ("Adding a unique constraint on existing columns (%s) of %s may fail on duplicate values")
               :format(unique_cols_text(ast.strings(k.keys)), ast.q(tname))
           end
-        end
-        return out
+        end)
       end,
     },
     {
@@ -75,27 +70,22 @@ return {
       advice = "Add the column with a non-volatile DEFAULT, or add it nullable, backfill, then set NOT NULL.",
       example = "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'new';",
       check = function(st, ctx)
-        local tname = ast.relname(st.node.relation)
-        if st.type ~= "AlterTableStmt" or not ctx:existing(tname) then return nil end
-        local out = {}
-        for _, cmd in ipairs(ast.alter_cmds(st)) do
+        return ast.alter_messages(st, ctx, "AT_AddColumn", function(cmd, tname)
           local t, cd = ast.cmd_def(cmd)
-          if cmd.subtype == "AT_AddColumn" and t == "ColumnDef" then
-            local notnull, default = false, false
-            for _, c in ipairs(ast.column_constraints(cd)) do
-              if c.contype == "CONSTR_NOTNULL" or c.contype == "CONSTR_PRIMARY" then notnull = true end
-              if c.contype == "CONSTR_DEFAULT" or c.contype == "CONSTR_IDENTITY"
-                  or c.contype == "CONSTR_GENERATED" then default = true end
-            end
-            local tn = ast.type_name(cd.typeName)
-            if tn == "serial" or tn == "bigserial" or tn == "smallserial" then default = true end
-            if notnull and not default then
-              out[#out + 1] = ("Adding a non-nullable column %s without a default to table %s fails if the table has rows")
-                :format(ast.q(cd.colname), ast.q(tname))
-            end
+          if t ~= "ColumnDef" then return nil end
+          local notnull, default = false, false
+          for _, c in ipairs(ast.column_constraints(cd)) do
+            if c.contype == "CONSTR_NOTNULL" or c.contype == "CONSTR_PRIMARY" then notnull = true end
+            if c.contype == "CONSTR_DEFAULT" or c.contype == "CONSTR_IDENTITY"
+                or c.contype == "CONSTR_GENERATED" then default = true end
           end
-        end
-        return out
+          local tn = ast.type_name(cd.typeName)
+          if tn == "serial" or tn == "bigserial" or tn == "smallserial" then default = true end
+          if notnull and not default then
+            return ("Adding a non-nullable column %s without a default to table %s fails if the table has rows")
+              :format(ast.q(cd.colname), ast.q(tname))
+          end
+        end)
       end,
     },
     {
@@ -107,19 +97,13 @@ return {
       example = "UPDATE orders SET status = 'new' WHERE status IS NULL;  -- earlier migration\n"
         .. "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;",
       check = function(st, ctx)
-        local tname = ast.relname(st.node.relation)
-        if st.type ~= "AlterTableStmt" or not ctx:existing(tname) then return nil end
-        local out = {}
-        for _, cmd in ipairs(ast.alter_cmds(st)) do
-          if cmd.subtype == "AT_SetNotNull" then
-            local col = ctx.model:column(tname, cmd.name)
-            if not (col and col.notnull) then
-              out[#out + 1] = ("Modifying nullable column %s of %s to non-nullable fails if it holds NULLs")
-                :format(ast.q(cmd.name), ast.q(tname))
-            end
+        return ast.alter_messages(st, ctx, "AT_SetNotNull", function(cmd, tname)
+          local col = ctx.model:column(tname, cmd.name)
+          if not (col and col.notnull) then
+            return ("Modifying nullable column %s of %s to non-nullable fails if it holds NULLs")
+              :format(ast.q(cmd.name), ast.q(tname))
           end
-        end
-        return out
+        end)
       end,
     },
   },

@@ -18,12 +18,10 @@ return {
       advice = "Move or drop the objects one by one after the code stopped using them, or keep the schema.",
       example = "-- atlas:nolint DS101   (only when the schema is known to be empty)\nDROP SCHEMA staging;",
       check = function(st)
-        local out = {}
-        for _, n in ipairs(drops(st, "OBJECT_SCHEMA")) do
-          out[#out + 1] = ("Dropping schema %s%s"):format(ast.q(n),
+        return ast.messages(drops(st, "OBJECT_SCHEMA"), function(n)
+          return ("Dropping schema %s%s"):format(ast.q(n),
             st.node.behavior == "DROP_CASCADE" and " and everything in it (CASCADE)" or "")
-        end
-        return out
+        end)
       end,
     },
     {
@@ -36,11 +34,9 @@ return {
       example = "ALTER TABLE old_orders RENAME TO old_orders_unused;  -- a release later:\n"
         .. "-- atlas:nolint DS102\nDROP TABLE old_orders_unused;",
       check = function(st, ctx)
-        local out = {}
-        for _, n in ipairs(drops(st, "OBJECT_TABLE")) do
-          if ctx:existing(n) then out[#out + 1] = ("Dropping table %s"):format(ast.q(n)) end
-        end
-        return out
+        return ast.messages(drops(st, "OBJECT_TABLE"), function(n)
+          if ctx:existing(n) then return ("Dropping table %s"):format(ast.q(n)) end
+        end)
       end,
     },
     {
@@ -52,15 +48,9 @@ return {
         .. "then drop it in a later migration.",
       example = "-- release 1: the code ignores orders.note\n-- release 2:\nALTER TABLE orders DROP COLUMN note;",
       check = function(st, ctx)
-        local out = {}
-        local tname = ast.relname(st.node.relation)
-        if not ctx:existing(tname) then return out end
-        for _, cmd in ipairs(ast.alter_cmds(st)) do
-          if cmd.subtype == "AT_DropColumn" then
-            out[#out + 1] = ("Dropping non-virtual column %s of table %s"):format(ast.q(cmd.name), ast.q(tname))
-          end
-        end
-        return out
+        return ast.alter_messages(st, ctx, "AT_DropColumn", function(cmd, tname)
+          return ("Dropping non-virtual column %s of table %s"):format(ast.q(cmd.name), ast.q(tname))
+        end)
       end,
     },
     {

@@ -76,12 +76,7 @@ return {
           if cmd.subtype == "AT_AttachPartition" and t == "PartitionCmd" then
             local part = ast.relname(pc.name)
             if ctx:existing(part) then
-              local tbl = ctx.model.tables[part]
-              local proven = false
-              for _, k in pairs(tbl and tbl.constraints or {}) do
-                if k.kind == "check" and k.validated then proven = true end
-              end
-              if not proven then
+              if not ctx.model:validated_check(part) then
                 return ("Attaching %s to %s scans %s to check the partition bound"):format(
                   ast.q(part), ast.q(ast.relname(st.node.relation)), ast.q(part))
               end

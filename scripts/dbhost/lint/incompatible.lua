@@ -75,15 +75,9 @@ return {
       advice = "Make sure every reader handles NULL before dropping the constraint, or keep a marker value.",
       example = "-- squawk-ignore ban-drop-not-null\nALTER TABLE users ALTER COLUMN nickname DROP NOT NULL;",
       check = function(st, ctx)
-        local tname = ast.relname(st.node.relation)
-        if not ctx:existing(tname) then return nil end
-        local out = {}
-        for _, cmd in ipairs(ast.alter_cmds(st)) do
-          if cmd.subtype == "AT_DropNotNull" then
-            out[#out + 1] = ("Dropping NOT NULL from column %s of %s"):format(ast.q(cmd.name), ast.q(tname))
-          end
-        end
-        return out
+        return ast.alter_messages(st, ctx, "AT_DropNotNull", function(cmd, tname)
+          return ("Dropping NOT NULL from column %s of %s"):format(ast.q(cmd.name), ast.q(tname))
+        end)
       end,
     },
     {

@@ -18,10 +18,31 @@ local function added_constraints(st)
   return out
 end
 
-local function existing_alter(st, ctx)
-  if st.type ~= "AlterTableStmt" then return nil end
-  local tname = ast.relname(st.node.relation)
-  if ctx:existing(tname) then return tname end
+local existing_alter = ast.existing_alter
+
+-- added_messages(st, ctx, fn) -> { message, ... } | nil: what fn(a, tname) returns for each
+-- constraint an ALTER TABLE adds to a table the file did not create
+local function added_messages(st, ctx, fn)
+  local tname = existing_alter(st, ctx)
+  if not tname then return nil end
+  return ast.messages(added_constraints(st), function(a) return fn(a, tname) end)
+end
+
+-- first_added_message(st, ctx, fn) -> the first of added_messages | nil
+local function first_added_message(st, ctx, fn)
+  return (added_messages(st, ctx, fn) or {})[1]
+end
+
+-- index_build_check(contype, what) -> check reporting a constraint of contype added without
+-- USING INDEX, whose index ADD builds under ACCESS EXCLUSIVE
+local function index_build_check(contype, what)
+  return function(st, ctx)
+    return first_added_message(st, ctx, function(a, tname)
+      if a.k.contype == contype and not a.k.indexname then
+        return ("Adding %s to %s builds its index under ACCESS EXCLUSIVE"):format(what, ast.q(tname))
+      end
+    end)
+  end
 end
 
 -- Type changes that keep the on-disk format (no rewrite, no index rebuild).
@@ -64,15 +85,7 @@ return {
       advice = "Build the unique index CONCURRENTLY first, then attach it with ADD PRIMARY KEY USING INDEX.",
       example = "-- atlas:txmode none\n\nCREATE UNIQUE INDEX CONCURRENTLY items_pkey_idx ON items (id);\n"
         .. "-- next file:\nALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_pkey_idx;",
-      check = function(st, ctx)
-        local tname = existing_alter(st, ctx)
-        if not tname then return nil end
-        for _, a in ipairs(added_constraints(st)) do
-          if a.k.contype == "CONSTR_PRIMARY" and not a.k.indexname then
-            return ("Adding a primary key to %s builds its index under ACCESS EXCLUSIVE"):format(ast.q(tname))
-          end
-        end
-      end,
+      check = index_build_check("CONSTR_PRIMARY", "a primary key"),
     },
     {
       code = "PG105", on = { "AlterTableStmt" }, name = "add-unique-constraint", aliases = { "disallowed-unique-constraint" },
@@ -83,15 +96,7 @@ return {
       advice = "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … UNIQUE USING INDEX.",
       example = "-- atlas:txmode none\n\nCREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n"
         .. "-- next file:\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;",
-      check = function(st, ctx)
-        local tname = existing_alter(st, ctx)
-        if not tname then return nil end
-        for _, a in ipairs(added_constraints(st)) do
-          if a.k.contype == "CONSTR_UNIQUE" and not a.k.indexname then
-            return ("Adding a unique constraint to %s builds its index under ACCESS EXCLUSIVE"):format(ast.q(tname))
-          end
-        end
-      end,
+      check = index_build_check("CONSTR_UNIQUE", "a unique constraint"),
     },
     {
       code = "PG301", on = { "AlterTableStmt" }, name = "column-type-change", aliases = { "changing-column-type" }, severity = "warning",
@@ -104,22 +109,16 @@ return {
       example = "ALTER TABLE orders ADD COLUMN total_big bigint;\n"
         .. "-- backfill in batches, dual-write in the code, then swap",
       check = function(st, ctx)
-        local tname = existing_alter(st, ctx)
-        if not tname then return nil end
-        local out = {}
-        for _, cmd in ipairs(ast.alter_cmds(st)) do
-          if cmd.subtype == "AT_AlterColumnType" then
-            local _, cd = ast.cmd_def(cmd)
-            local name, mods = ast.type_name(cd and cd.typeName)
-            local old = ctx.model:column(tname, cmd.name)
-            if not (cd and cd.raw_default == nil and safe_type_change(old, { type = name, mods = mods })) then
-              local from = old and old.type and (" from " .. old.type) or ""
-              out[#out + 1] = ("Changing the type of column %s of %s%s to %s may rewrite the table and its indexes")
-                :format(ast.q(cmd.name), ast.q(tname), from, tostring(name))
-            end
+        return ast.alter_messages(st, ctx, "AT_AlterColumnType", function(cmd, tname)
+          local _, cd = ast.cmd_def(cmd)
+          local name, mods = ast.type_name(cd and cd.typeName)
+          local old = ctx.model:column(tname, cmd.name)
+          if not (cd and cd.raw_default == nil and safe_type_change(old, { type = name, mods = mods })) then
+            local from = old and old.type and (" from " .. old.type) or ""
+            return ("Changing the type of column %s of %s%s to %s may rewrite the table and its indexes")
+              :format(ast.q(cmd.name), ast.q(tname), from, tostring(name))
           end
-        end
-        return out
+        end)
       end,
     },
     {
@@ -180,25 +179,15 @@ return {
         .. "-- next file:\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
         .. "ALTER TABLE users DROP CONSTRAINT users_email_nn;",
       check = function(st, ctx)
-        local tname = existing_alter(st, ctx)
-        if not tname then return nil end
-        local out = {}
-        for _, cmd in ipairs(ast.alter_cmds(st)) do
-          if cmd.subtype == "AT_SetNotNull" then
-            local proven = false
-            local tbl = ctx.model.tables[tname]
-            if tbl and ctx:version_at_least(12) then
-              for _, k in pairs(tbl.constraints) do
-                if k.kind == "check" and k.validated and not_null_check(k.expr, cmd.name) then proven = true end
-              end
-            end
-            if not proven then
-              out[#out + 1] = ("Setting column %s of %s NOT NULL scans the whole table under ACCESS EXCLUSIVE")
-                :format(ast.q(cmd.name), ast.q(tname))
-            end
+        return ast.alter_messages(st, ctx, "AT_SetNotNull", function(cmd, tname)
+          local proven = ctx:version_at_least(12) and ctx.model:validated_check(tname, function(k)
+            return not_null_check(k.expr, cmd.name)
+          end)
+          if not proven then
+            return ("Setting column %s of %s NOT NULL scans the whole table under ACCESS EXCLUSIVE")
+              :format(ast.q(cmd.name), ast.q(tname))
           end
-        end
-        return out
+        end)
       end,
     },
     {
@@ -280,16 +269,12 @@ return {
       example = "ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total > 0) NOT VALID;\n"
         .. "-- next file:\nALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;",
       check = function(st, ctx)
-        local tname = existing_alter(st, ctx)
-        if not tname then return nil end
-        local out = {}
-        for _, a in ipairs(added_constraints(st)) do
+        return added_messages(st, ctx, function(a, tname)
           if a.k.contype == "CONSTR_CHECK" and not a.k.skip_validation and not a.col then
-            out[#out + 1] = ("Adding CHECK constraint %s to %s without NOT VALID scans the table under ACCESS EXCLUSIVE")
+            return ("Adding CHECK constraint %s to %s without NOT VALID scans the table under ACCESS EXCLUSIVE")
               :format(ast.q(a.k.conname or "?"), ast.q(tname))
           end
-        end
-        return out
+        end)
       end,
     },
     {
@@ -302,16 +287,12 @@ return {
         .. "  REFERENCES customers (id) NOT VALID;\n-- next file:\n"
         .. "ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;",
       check = function(st, ctx)
-        local tname = existing_alter(st, ctx)
-        if not tname then return nil end
-        local out = {}
-        for _, a in ipairs(added_constraints(st)) do
+        return added_messages(st, ctx, function(a, tname)
           if a.k.contype == "CONSTR_FOREIGN" and not a.k.skip_validation then
-            out[#out + 1] = ("Adding foreign key %s to %s without NOT VALID blocks writes to %s and %s while it validates")
+            return ("Adding foreign key %s to %s without NOT VALID blocks writes to %s and %s while it validates")
               :format(ast.q(a.k.conname or "?"), ast.q(tname), ast.q(tname), ast.q(ast.relname(a.k.pktable) or "?"))
           end
-        end
-        return out
+        end)
       end,
     },
     {
@@ -324,14 +305,12 @@ return {
       example = "-- atlas:nolint DH108   (table has few rows)\n"
         .. "ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);",
       check = function(st, ctx)
-        local tname = existing_alter(st, ctx)
-        if not tname then return nil end
-        for _, a in ipairs(added_constraints(st)) do
+        return first_added_message(st, ctx, function(a, tname)
           if a.k.contype == "CONSTR_EXCLUSION" then
             return ("Adding exclusion constraint %s to %s builds an index and scans under ACCESS EXCLUSIVE")
               :format(ast.q(a.k.conname or "?"), ast.q(tname))
           end
-        end
+        end)
       end,
     },
     {

@@ -27,6 +27,20 @@ end
 
 local TX_OR_SET = { TransactionStmt = true, VariableSetStmt = true, VariableShowStmt = true }
 
+-- timeout_check(setting) -> check reporting, once per file, the first statement that locks a
+-- table before SET <setting> ("lock_timeout", "statement_timeout")
+local function timeout_check(setting)
+  local reported = "reported_" .. setting
+  return function(st, ctx)
+    if ctx.settings[setting] or ctx[reported] then return nil end
+    local name = takes_table_lock(st, ctx)
+    if name then
+      ctx[reported] = true
+      return ("Statement locks %s with no " .. setting .. " set earlier in the file"):format(ast.q(name))
+    end
+  end
+end
+
 return {
   name = "transactions",
   rules = {
@@ -74,14 +88,7 @@ return {
         .. "this rule is off unless enabled, for files other tools apply.",
       advice = "SET lock_timeout before the first DDL statement, and retry the migration when it times out.",
       example = "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN note text;",
-      check = function(st, ctx)
-        if ctx.settings.lock_timeout or ctx.reported_lock_timeout then return nil end
-        local name = takes_table_lock(st, ctx)
-        if name then
-          ctx.reported_lock_timeout = true
-          return ("Statement locks %s with no lock_timeout set earlier in the file"):format(ast.q(name))
-        end
-      end,
+      check = timeout_check("lock_timeout"),
     },
     {
       code = "require-statement-timeout", aliases = { "require-timeout-settings" }, severity = "warning", opt_in = true,
@@ -90,14 +97,7 @@ return {
         .. "long as it runs. dbhost apply has --stmt-timeout, so this rule is off unless enabled.",
       advice = "SET statement_timeout before the first DDL statement.",
       example = "SET statement_timeout = '5s';\nALTER TABLE orders ADD COLUMN note text;",
-      check = function(st, ctx)
-        if ctx.settings.statement_timeout or ctx.reported_statement_timeout then return nil end
-        local name = takes_table_lock(st, ctx)
-        if name then
-          ctx.reported_statement_timeout = true
-          return ("Statement locks %s with no statement_timeout set earlier in the file"):format(ast.q(name))
-        end
-      end,
+      check = timeout_check("statement_timeout"),
     },
     {
       code = "DH101", on = { "AlterTableStmt" }, name = "validate-in-same-transaction",

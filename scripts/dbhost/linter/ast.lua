@@ -13,13 +13,20 @@ function M.unwrap(node)
   return k, v
 end
 
---- ast.strings(list) -> { "a", "b" }: the svals of a list of String nodes
-function M.strings(list)
+-- fields_of(list, node_type) -> the field tables of the nodes of that type in list (in order)
+local function fields_of(list, node_type)
   local out = {}
   for _, n in ipairs(list or {}) do
     local t, f = M.unwrap(n)
-    if t == "String" then out[#out + 1] = f.sval or "" end
+    if t == node_type then out[#out + 1] = f end
   end
+  return out
+end
+
+--- ast.strings(list) -> { "a", "b" }: the svals of a list of String nodes
+function M.strings(list)
+  local out = fields_of(list, "String")
+  for i, f in ipairs(out) do out[i] = f.sval or "" end
   return out
 end
 
@@ -55,14 +62,8 @@ end
 
 --- ast.constraints(columndef) -> list of Constraint field tables
 function M.column_constraints(cd)
-  if cd._cons then return cd._cons end
-  local out = {}
-  cd._cons = out
-  for _, c in ipairs(cd.constraints or {}) do
-    local t, f = M.unwrap(c)
-    if t == "Constraint" then out[#out + 1] = f end
-  end
-  return out
+  if not cd._cons then cd._cons = fields_of(cd.constraints, "Constraint") end
+  return cd._cons
 end
 
 --- ast.has_def(list, name) -> true when a DefElem list has defname `name`
@@ -124,11 +125,8 @@ end
 
 --- ast.columns_of_elems(indexParams) -> { "a", "b" } (expression elements give "(expr)")
 function M.index_columns(params)
-  local out = {}
-  for _, p in ipairs(params or {}) do
-    local t, f = M.unwrap(p)
-    if t == "IndexElem" then out[#out + 1] = f.name or "(expr)" end
-  end
+  local out = fields_of(params, "IndexElem")
+  for i, f in ipairs(out) do out[i] = f.name or "(expr)" end
   return out
 end
 
@@ -136,14 +134,8 @@ end
 local NONE = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 function M.alter_cmds(st)
   if st.type ~= "AlterTableStmt" or st.node.objtype ~= "OBJECT_TABLE" then return NONE end
-  if st._cmds then return st._cmds end
-  local out = {}
-  st._cmds = out
-  for _, c in ipairs(st.node.cmds or {}) do
-    local t, f = M.unwrap(c)
-    if t == "AlterTableCmd" then out[#out + 1] = f end
-  end
-  return out
+  if not st._cmds then st._cmds = fields_of(st.node.cmds, "AlterTableCmd") end
+  return st._cmds
 end
 
 --- ast.cmd_def(cmd) -> type, fields of an AlterTableCmd's def (ColumnDef, Constraint, PartitionCmd)
@@ -164,6 +156,33 @@ function M.dropped_names(f)
     end
   end
   return out
+end
+
+--- ast.messages(list, fn) -> { message, ... }: what fn(item) returns for each item, nils skipped
+function M.messages(list, fn)
+  local out = {}
+  for _, item in ipairs(list) do
+    local msg = fn(item)
+    if msg ~= nil then out[#out + 1] = msg end
+  end
+  return out
+end
+
+--- ast.existing_alter(st, ctx) -> table name of an ALTER TABLE on a table the file did not create | nil
+function M.existing_alter(st, ctx)
+  if st.type ~= "AlterTableStmt" then return nil end
+  local tname = M.relname(st.node.relation)
+  if ctx:existing(tname) then return tname end
+end
+
+--- ast.alter_messages(st, ctx, subtype, fn) -> { message, ... } | nil: for an ALTER TABLE on a
+-- table the file did not create, what fn(cmd, tname) returns for each command of that subtype
+function M.alter_messages(st, ctx, subtype, fn)
+  local tname = M.existing_alter(st, ctx)
+  if not tname then return nil end
+  return M.messages(M.alter_cmds(st), function(cmd)
+    if cmd.subtype == subtype then return fn(cmd, tname) end
+  end)
 end
 
 --- ast.q(name) -> "name" in double quotes, for messages

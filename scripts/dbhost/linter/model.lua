@@ -161,6 +161,16 @@ function M:column(tname, col)
   return t and t.columns[col or ""]
 end
 
+--- model:validated_check(table, fits) -> true when the table has a validated CHECK constraint
+-- k for which fits(k) holds (any validated CHECK when fits is nil)
+function M:validated_check(tname, fits)
+  local t = self.tables[tname or ""]
+  for _, k in pairs(t and t.constraints or {}) do
+    if k.kind == "check" and k.validated and (fits == nil or fits(k)) then return true end
+  end
+  return false
+end
+
 --- model:covered(table, cols) -> true when some index on table starts with cols
 function M:covered(tname, cols)
   if not self._bytable then
