@@ -360,7 +360,7 @@ static void test_timeout_terms_grandchildren(void **state) {
            "return proc.run{ argv = { 'sh', '-c', [[\n"
            "  sh -c 'trap \"echo clean > %s; exit 0\" TERM; : > %s; while :; do sleep 0.05; done' &\n"
            "  while [ ! -e %s ]; do sleep 0.01; done\n"
-           "  wait]] }, timeout = 2.0, grace = 10 }",
+           "  wait]] }, timeout = 5.0, grace = 10 }",
            path, ready, ready);
   eval(L, code);
   assert_true(field_bool(L, 1, "timed_out"));
