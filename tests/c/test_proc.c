@@ -348,27 +348,29 @@ static void test_timeout_kills_group(void **state) {
 
 /* The group gets SIGTERM first: a grandchild may shut down cleanly. The child
    waits until the grandchild has set its trap (a loaded machine may take long to
-   start it), so the timeout always meets a grandchild that can clean up. */
+   start it), so the timeout always meets a grandchild that can clean up; the
+   grandchild blocks in the `read` builtin (no fork in its loop that a signal could
+   meet half-way). */
 static void test_timeout_terms_grandchildren(void **state) {
   lua_State *L = *state;
-  char dir[256], code[1400], path[300], ready[310];
+  char dir[256], code[1600], path[300], ready[310], fifo[310];
   make_tmpdir(dir, sizeof dir);
   snprintf(path, sizeof path, "%s/term", dir);
   snprintf(ready, sizeof ready, "%s/ready", dir);
+  snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
   snprintf(code, sizeof code,
            "local proc = ...\n"
            "return proc.run{ argv = { 'sh', '-c', [[\n"
-           "  sh -c 'trap \"echo clean > %s; exit 0\" TERM; : > %s; while :; do sleep 0.05; done' &\n"
+           "  sh -c 'trap \"echo clean > %s; exit 0\" TERM; exec 3<>%s; : > %s; read x <&3' &\n"
            "  while [ ! -e %s ]; do sleep 0.01; done\n"
-           "  wait]] }, timeout = 5.0, grace = 10 }",
-           path, ready, ready);
+           "  wait]] }, timeout = 2.0, grace = 10 }",
+           path, fifo, ready, ready);
   eval(L, code);
   assert_true(field_bool(L, 1, "timed_out"));
   const char *armed = read_file(ready);
   assert_non_null(armed);  /* the grandchild had set its trap before the timeout */
-  /* run returns when its child exits; the grandchild's trap may run a moment
-     later (it first finishes its current sleep). A generous grace keeps a loaded
-     machine from reaching SIGKILL before the trap ran. */
+  /* run returns when the group is gone or the grace ran out: the trap has run */
   const char *text = NULL;
   for (int i = 0; i < 500 && (!(text = read_file(path)) || !*text); i++)
     usleep(10000);

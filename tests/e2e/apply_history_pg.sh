@@ -98,8 +98,15 @@ expect_eq "$(jget '.applied[1]')" '{"file":"20260102000000_t2.sql","version":"20
 # waits for advisory lock 777, which the holder releases once it holds the table.
 mknone() {
   rm -rf "$1" && mkdir -p "$1"
-  printf -- '-- atlas:txmode none\n\nCREATE TABLE log (n int);\nINSERT INTO log SELECT 1 FROM pg_advisory_xact_lock(777);\nINSERT INTO log VALUES (2);\n' \
-    > "$1/1_none.sql"
+  # statement 2 waits for lock 777 in a function with its own lock_timeout (0), so how
+  # long the holder takes to let it go on a loaded machine never makes it fail
+  cat > "$1/1_none.sql" <<'SQL'
+-- atlas:txmode none
+
+DO $do$ BEGIN CREATE TABLE log (n int); CREATE FUNCTION wait777() RETURNS int LANGUAGE plpgsql SET lock_timeout = 0 AS $f$ BEGIN PERFORM pg_advisory_xact_lock(777); RETURN 1; END $f$; END $do$;
+INSERT INTO log SELECT wait777();
+INSERT INTO log VALUES (2);
+SQL
   "$DBHOST" migrate hash --dir "$1" >/dev/null
 }
 # poll URL QUERY: until QUERY prints t (10 s at most)
