@@ -21,6 +21,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "fuzz_lua.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,14 +53,7 @@ static void fuzz_setup(void) {
   lua_State *L = luaL_newstate();
   if (L == NULL) abort();
   luaL_openlibs(L);
-  const char *src = getenv("DBHOST_SOURCE_DIR");
-  lua_getglobal(L, "package");
-  if (src != NULL && src[0] != '\0')
-    lua_pushfstring(L, "%s/scripts/?.lua", src);
-  else
-    lua_pushliteral(L, "scripts/?.lua");
-  lua_setfield(L, -2, "path");
-  lua_pop(L, 1);
+  fuzz_script_path(L);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "dbhost.project.hcl.parse");
   if (lua_pcall(L, 1, 1, 0) != LUA_OK) {

@@ -17,6 +17,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "fuzz_lua.h"
 
 int luaopen_dbhost_pgquery(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,20 +40,5 @@ static const char checks[] =
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > 4096)
     return 0;  /* the parser is PostgreSQL's; long inputs only slow the run */
-  lua_State *L = luaL_newstate();
-  if (!L)
-    return 0;
-  luaL_openlibs(L);
-  if (luaL_loadbuffer(L, checks, sizeof checks - 1, "=checks") != LUA_OK) {
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-    abort();
-  }
-  luaL_requiref(L, "dbhost.pgquery", luaopen_dbhost_pgquery, 0);
-  lua_pushlstring(L, (const char *)data, size);
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-    fprintf(stderr, "check failed: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  lua_close(L);
-  return 0;
+  return fuzz_run_checks(checks, "=checks", "dbhost.pgquery", luaopen_dbhost_pgquery, data, size);
 }

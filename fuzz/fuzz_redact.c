@@ -20,6 +20,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "fuzz_lua.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int luaopen_dbhost_pg(lua_State *L);
@@ -67,14 +68,7 @@ static void fuzz_setup(void) {
   lua_pushcfunction(L, luaopen_dbhost_pg);
   lua_setfield(L, -2, "dbhost.pg");
   lua_pop(L, 1);
-  const char *src = getenv("DBHOST_SOURCE_DIR");
-  lua_getglobal(L, "package");
-  if (src != NULL && src[0] != '\0')
-    lua_pushfstring(L, "%s/scripts/?.lua", src);
-  else
-    lua_pushliteral(L, "scripts/?.lua");
-  lua_setfield(L, -2, "path");
-  lua_pop(L, 1);
+  fuzz_script_path(L);
   if (luaL_loadstring(L, CHECK) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
     fprintf(stderr, "fuzz_redact: cannot load dbhost.db.url: %s\n", lua_tostring(L, -1));
     abort();

@@ -21,6 +21,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "fuzz_lua.h"
 
 int luaopen_dbhost_sigv4(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,20 +60,5 @@ static const char checks[] =
     "end\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  lua_State *L = luaL_newstate();
-  if (!L)
-    return 0;
-  luaL_openlibs(L);
-  if (luaL_loadbuffer(L, checks, sizeof checks - 1, "=fuzz_sigv4") != LUA_OK) {
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-    abort();
-  }
-  luaL_requiref(L, "dbhost.sigv4", luaopen_dbhost_sigv4, 0);
-  lua_pushlstring(L, (const char *)data, size);
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-    fprintf(stderr, "check failed: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  lua_close(L);
-  return 0;
+  return fuzz_run_checks(checks, "=fuzz_sigv4", "dbhost.sigv4", luaopen_dbhost_sigv4, data, size);
 }

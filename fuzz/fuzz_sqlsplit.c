@@ -24,6 +24,7 @@
 #include <lualib.h>
 
 #include "sqlsplit.h"
+#include "fuzz_lua.h"
 
 int luaopen_dbhost_sql(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -112,20 +113,5 @@ static void check_split(const char *src, size_t size) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check_split((const char *)data, size);
-  lua_State *L = luaL_newstate();
-  if (!L)
-    return 0;
-  luaL_openlibs(L);
-  if (luaL_loadbuffer(L, checks, sizeof checks - 1, "=fuzz_sqlsplit") != LUA_OK) {
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-    abort();
-  }
-  luaL_requiref(L, "dbhost.sql", luaopen_dbhost_sql, 0);
-  lua_pushlstring(L, (const char *)data, size);
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-    fprintf(stderr, "check failed: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  lua_close(L);
-  return 0;
+  return fuzz_run_checks(checks, "=fuzz_sqlsplit", "dbhost.sql", luaopen_dbhost_sql, data, size);
 }
