@@ -43,6 +43,7 @@ local cfn_response = require "dbhost.aws.cfn_response"
 local http = require "dbhost.http"
 local fs = require "dbhost.fs"
 local connect = require "dbhost.db.connect"
+local dburl = require "dbhost.db.url"
 local migdir = require "dbhost.migrate.dir"
 local executor = require "dbhost.migrate.executor"
 local failure = require "dbhost.migrate.failure"
@@ -121,21 +122,14 @@ local function same_hash(a, b)
   return a:gsub("^h1:", "") == b:gsub("^h1:", "")
 end
 
---- Replaces every secret in text with "xxxxx".
+--- Replaces every secret in text with "xxxxx" (the one scrub, dbhost.db.url's; texts of
+-- fewer than 4 characters only where they stand as a whole quoted word).
 local function scrub(text, secret_values)
-  text = tostring(text)
-  for _, s in ipairs(secret_values) do
-    if type(s) == "string" and #s >= 4 then
-      local i = 1
-      while true do
-        local a, b = text:find(s, i, true)
-        if not a then break end
-        text = text:sub(1, a - 1) .. "xxxxx" .. text:sub(b + 1)
-        i = a + 5
-      end
-    end
+  local texts = {}
+  for _, v in ipairs(secret_values) do
+    if type(v) == "string" and v ~= "" then texts[#texts + 1] = v end
   end
-  return text
+  return dburl.scrub(tostring(text), texts)
 end
 
 local function is_dir(path)
