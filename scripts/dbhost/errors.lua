@@ -101,9 +101,18 @@ end
 -- statement's start). Lines and columns count from 1; columns count UTF-8
 -- characters, as editors and PostgreSQL do (bytes when the text is not UTF-8).
 function M.locate(text, stmt, position)
-  local byte = stmt.pos or 0 -- 0-based offset of the character in text
+  local off
   if position and position > 1 then
-    local off = utf8.offset(stmt.text, position) or (#stmt.text + 1)
+    off = utf8.offset(stmt.text, position) or (#stmt.text + 1)
+  end
+  return M.locate_byte(text, stmt, off)
+end
+
+--- errors.locate_byte(text, stmt [, off]) -> line, column: as errors.locate, for a
+-- 1-based BYTE offset into stmt.text (what a parser that counts bytes reports)
+function M.locate_byte(text, stmt, off)
+  local byte = stmt.pos or 0 -- 0-based offset of the character in text
+  if off and off > 1 then
     if off > #stmt.text + 1 then off = #stmt.text + 1 end
     byte = byte + off - 1
   end

@@ -197,30 +197,8 @@ end
 -- Positions
 ---------------------------------------------------------------------------
 
--- charcol(text, byteoff0) -> line-relative column in characters of 0-based offset
-local function charcol(text, off, bytecol)
-  local ls = off - bytecol + 2         -- 1-based index of the line's first byte
-  if off + 1 <= ls then return 1 end
-  local n = utf8.len(text, ls, off)
-  return (n or (off + 1 - ls)) + 1
-end
-
--- error_position(st, byte) -> line, column (characters) of 1-based byte offset byte in the statement
-local function error_position(file_text, st, byte)
-  local t = st.text
-  local b = byte or (#t + 1)
-  if b > #t + 1 then b = #t + 1 end
-  local line, ls = st.line, nil
-  for i = 1, b - 1 do
-    if t:byte(i) == 10 then line, ls = line + 1, i + 1 end
-  end
-  if not ls then
-    local startcol = charcol(file_text, st.pos, st.col)
-    local n = utf8.len(t, 1, b - 1) or (b - 1)
-    return line, startcol + n
-  end
-  return line, (utf8.len(t, ls, b - 1) or (b - ls)) + 1
-end
+-- Positions are errors.locate_byte's: the one place that turns an offset in a
+-- statement into the file's line and character column.
 
 ---------------------------------------------------------------------------
 -- Suppression: atlas:nolint and squawk-ignore
@@ -425,9 +403,9 @@ local function parse_file(path, text)
   end
   for _, raw in ipairs(split) do
     local json, msg, _, _, byte = pgquery.parse(raw.text)
-    local column = charcol(text, raw.pos, raw.col)
+    local _, column = errors.locate_byte(text, raw)
     if not json then
-      local line, col = error_position(text, raw, byte)
+      local line, col = errors.locate_byte(text, raw, byte)
       findings[#findings + 1] = {
         code = "syntax-error", name = "syntax-error", aliases = {}, severity = "error", analyzer = "syntax",
         file = path, line = line, column = col, statement = raw.text, message = msg,

@@ -35,6 +35,13 @@ describe("errors.locate", function()
     local s = assert(sql.split(t))
     assert.are.same({ 1, 9 }, { errors.locate(t, s[1], 100) })
   end)
+
+  it("takes a byte offset too (locate_byte), to the same place", function()
+    -- "nosuch" is character 17 of stmt 2 and byte 18 ('ü' is two bytes)
+    assert.are.same({ 3, 5 }, { errors.locate_byte(text, stmts[2], 18) })
+    assert.are.same({ 1, 21 }, { errors.locate_byte(text, stmts[1], 23) })
+    assert.are.same({ 2, 3 }, { errors.locate_byte(text, stmts[2]) })
+  end)
 end)
 
 describe("errors.document", function()
