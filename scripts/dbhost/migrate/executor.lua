@@ -169,7 +169,7 @@ function Executor:edited(revs)
       table.move(never, 1, #never, #unknown + 1, unknown)
       local n = #unknown
       local masks = {}
-      if n <= 10 then
+      if n <= 6 then  -- at most 64 tries; the usual case is found by the first one or two
         for mask = 0, (1 << n) - 1 do masks[#masks + 1] = mask end
         local function bits(m) local c = 0 while m > 0 do c = c + (m & 1) m = m >> 1 end return c end
         table.sort(masks, function(a, b)
