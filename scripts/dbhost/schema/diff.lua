@@ -597,14 +597,19 @@ function Planner:find_replacements()
 end
 
 -- Deep equality of two model values, the physical column order (_order) aside.
+-- (Called for every table of both models: scalar fields are compared in line, only nested
+-- tables recurse.)
 local function deep_equal(a, b)
   if a == b then return true end
   if type(a) ~= "table" or type(b) ~= "table" then return false end
   for k, v in pairs(a) do
-    if k ~= "_order" and not deep_equal(v, b[k]) then return false end
+    local w = b[k]
+    if v ~= w and k ~= "_order" and (type(v) ~= "table" or type(w) ~= "table" or not deep_equal(v, w)) then
+      return false
+    end
   end
   for k in pairs(b) do
-    if k ~= "_order" and a[k] == nil then return false end
+    if a[k] == nil and k ~= "_order" then return false end
   end
   return true
 end

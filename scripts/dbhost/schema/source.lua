@@ -86,7 +86,7 @@ local function load_scripts(scripts, opts, info)
     conn, info.reused = rconn, err
   end
   for _, s in ipairs(scripts) do
-    local ok, err = run.script(conn, s.text, s.name)
+    local ok, err = run.batch(conn, s.text, s.name)
     if not ok then return fail(err) end
   end
   local schemas = opts.schemas or (dev.schema and { dev.schema }) or nil

@@ -17,14 +17,20 @@ local model = require "dbhost.schema.model"
 local M = {}
 
 -- Model values equal, the fields starting with "_" aside.
+-- (Scalar fields are compared in line, only nested tables recurse.)
+local UNDERSCORE = ("_"):byte()
+local function private(k) return type(k) == "string" and k:byte() == UNDERSCORE end
 local function same(a, b)
   if a == b then return true end
   if type(a) ~= "table" or type(b) ~= "table" then return false end
   for k, v in pairs(a) do
-    if not (type(k) == "string" and k:sub(1, 1) == "_") and not same(v, b[k]) then return false end
+    local w = b[k]
+    if v ~= w and (type(v) ~= "table" or type(w) ~= "table" or not same(v, w)) and not private(k) then
+      return false
+    end
   end
   for k in pairs(b) do
-    if not (type(k) == "string" and k:sub(1, 1) == "_") and a[k] == nil then return false end
+    if a[k] == nil and not private(k) then return false end
   end
   return true
 end
@@ -121,17 +127,24 @@ function M.of(plan, from, to)
     local o = owner_of(key)
     if o and not full[o] then full[o] = true; nfull = nfull + 1 end
   end
-  -- what the full objects need, and (for stubs) what the stubs need in turn
-  local deps_of = {}
-  for _, m in ipairs { from, to } do
-    for _, d in ipairs(m.deps or {}) do
-      local a, b = owner_of(d.from), owner_of(d.to)
-      if a and b and a ~= b then
-        local l = deps_of[a]
-        if not l then l = {}; deps_of[a] = l end
-        l[#l + 1] = { to = b, fk = d.from:match("^constraint:") ~= nil, from = d.from }
+  -- what the full objects need, and (for stubs) what the stubs need in turn. by_owner[id]
+  -- lists the dependencies of object id in both models, each as model index + 2 * position
+  -- in that model's deps (no table per dependency: a big schema has tens of thousands)
+  local ms = { from, to }
+  local by_owner = {}
+  for mi, m in ipairs(ms) do
+    for n, d in ipairs(m.deps or {}) do
+      local a = owner_of(d.from)
+      if a and owner_of(d.to) then
+        local l = by_owner[a]
+        if not l then l = {}; by_owner[a] = l end
+        l[#l + 1] = mi + 2 * n
       end
     end
+  end
+  local function dep_at(code)
+    local mi = code % 2 == 1 and 1 or 2
+    return ms[mi].deps[(code - mi) // 2], mi
   end
   -- is dependency key a foreign key constraint (in either model)?
   local function is_fk(key)
@@ -140,7 +153,7 @@ function M.of(plan, from, to)
     local tk = id and id:match("^tables\0(.*)$")
     if not tk then return false end
     local cname = key:sub(#"constraint:" + #tk + 2)
-    for _, m in ipairs { from, to } do
+    for _, m in ipairs(ms) do
       local c = m.tables[tk] and m.tables[tk].constraints[cname]
       if c and c.type == "f" then return true end
     end
@@ -152,11 +165,13 @@ function M.of(plan, from, to)
   while queue[i] do
     local id = queue[i]
     i = i + 1
-    for _, d in ipairs(deps_of[id] or {}) do
+    for _, code in ipairs(by_owner[id] or {}) do
+      local d = dep_at(code)
+      local to_id = owner_of(d.to)
       -- a stub's own foreign keys are left out, so what they point at is not needed
-      if not full[d.to] and not stub[d.to] and not (stub[id] and is_fk(d.from)) then
-        stub[d.to] = true
-        queue[#queue + 1] = d.to
+      if to_id ~= id and not full[to_id] and not stub[to_id] and not (stub[id] and is_fk(d.from)) then
+        stub[to_id] = true
+        queue[#queue + 1] = to_id
       end
     end
   end
@@ -164,19 +179,20 @@ function M.of(plan, from, to)
   for _ in pairs(stub) do nstub = nstub + 1 end
   if (nfull + nstub) * 2 > total then return nil end
 
-  local function part(m)
+  local function part(m, mi)
     local p = model.new()
     p.server_version = m.server_version
     for _, kind in ipairs { "schemas", "extensions", "collations" } do
       for k, o in pairs(m[kind] or {}) do p[kind][k] = o end
     end
-    for _, kind in ipairs(model.KINDS) do
-      for k, o in pairs(m[kind] or {}) do
-        local id = kind .. "\0" .. k
-        if full[id] then
-          p[kind][k] = o
-        elseif stub[id] then
-          p[kind][k] = kind == "tables" and stub_table(o) or o
+    local ids = {}   -- the part's objects: id -> kind, key
+    for _, set in ipairs { full, stub } do
+      for id in pairs(set) do
+        local kind, k = split_id(id)
+        local o = m[kind] and m[kind][k]
+        if o then
+          p[kind][k] = (set == stub and kind == "tables") and stub_table(o) or o
+          ids[id] = k
         end
       end
     end
@@ -186,32 +202,42 @@ function M.of(plan, from, to)
       changed = false
       for _, t in pairs(p.tables) do
         for _, parent in ipairs(t.parents or {}) do
-          if not p.tables[parent] and m.tables[parent] then p.tables[parent] = stub_table(m.tables[parent]); changed = true end
+          if not p.tables[parent] and m.tables[parent] then
+            p.tables[parent] = stub_table(m.tables[parent]); ids["tables\0" .. parent] = parent; changed = true
+          end
         end
-        if t.partition_of and not p.tables[t.partition_of] and m.tables[t.partition_of] then
-          p.tables[t.partition_of] = stub_table(m.tables[t.partition_of]); changed = true
+        local po = t.partition_of
+        if po and not p.tables[po] and m.tables[po] then
+          p.tables[po] = stub_table(m.tables[po]); ids["tables\0" .. po] = po; changed = true
         end
       end
     end
-    for k, ix in pairs(m.indexes) do
-      if not p.indexes[k] and full["indexes\0" .. k] then p.indexes[k] = ix end
-    end
-    for _, d in ipairs(m.deps or {}) do
-      local a, b = owner_of(d.from), owner_of(d.to)
-      local ak, akey = split_id(a)
-      local bk, bkey = split_id(b)
-      local oa, ob = ak and p[ak] and p[ak][akey], bk and p[bk] and p[bk][bkey]
-      if oa and ob then
-        -- a dependency of something a stub left out (its foreign key, trigger, policy) is dropped
-        local sub, name = d.from:match("^(%a+):"), nil
-        local field = ({ constraint = "constraints", trigger = "triggers", policy = "policies" })[sub]
-        if field and oa[field] then name = d.from:sub(#sub + #akey + 3) end
-        if not (name and not oa[field][name]) then p.deps[#p.deps + 1] = d end
+    -- the dependencies among the part's objects, in the model's order
+    local picked = {}
+    for id, akey in pairs(ids) do
+      local oa = p[id:match("^[^\0]*")][akey]
+      local l = by_owner[id]
+      if l then
+        for _, code in ipairs(l) do
+          if code % 2 == (mi == 1 and 1 or 0) then
+            local d = dep_at(code)
+            local bk, bkey = split_id(owner_of(d.to))
+            if p[bk] and p[bk][bkey] then
+              -- a dependency of something a stub left out (its foreign key, trigger, policy) is dropped
+              local sub, name = d.from:match("^(%a+):"), nil
+              local field = ({ constraint = "constraints", trigger = "triggers", policy = "policies" })[sub]
+              if field and oa[field] then name = d.from:sub(#sub + #akey + 3) end
+              if not (name and not oa[field][name]) then picked[#picked + 1] = code end
+            end
+          end
+        end
       end
     end
+    table.sort(picked)
+    for n, code in ipairs(picked) do p.deps[n] = (dep_at(code)) end
     return p
   end
-  return part(from), part(to)
+  return part(from, 1), part(to, 2)
 end
 
 return M
