@@ -788,7 +788,7 @@ static int pg_ping(lua_State *L) {
 /* ============================================================= running queries */
 
 /* How waiting for a statement ended. */
-enum { RUN_DONE, RUN_TIMED_OUT, RUN_INTERRUPTED, RUN_ABANDONED };
+enum { RUN_DONE, RUN_TIMED_OUT, RUN_INTERRUPTED, RUN_ABANDONED, RUN_MORE };
 
 /* Ask the server to cancel the running statement (best effort). */
 static void send_cancel(PGconn *pg) {
@@ -805,9 +805,11 @@ static void send_cancel(PGconn *pg) {
 ** to the list at index t. On Ctrl-C or when `timeout` seconds pass the statement
 ** is canceled and its results still drained; when they do not come within
 ** CANCEL_GRACE the wait gives up (RUN_ABANDONED, the connection is unusable).
-** COPY FROM STDIN is refused, COPY TO STDOUT data is discarded.
+** COPY FROM STDIN is refused, COPY TO STDOUT data is discarded. With `one`, returns
+** RUN_MORE as soon as one result is appended (unless a cancel is under way: then
+** everything is drained as without it).
 */
-static int collect_results(lua_State *L, pg_conn *c, double timeout, int t) {
+static int collect_results(lua_State *L, pg_conn *c, double timeout, int t, int one) {
   PGconn *pg = c->pg;
   double deadline = timeout > 0 ? now_seconds() + timeout : 0, give_up = 0;
   int outcome = RUN_DONE, broken = 0, copy_out = 0, copy_in = 0;
@@ -867,6 +869,8 @@ static int collect_results(lua_State *L, pg_conn *c, double timeout, int t) {
         copy_in = 1;
       else if (st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
         copy_out = 1;
+      else if (one && outcome == RUN_DONE && !broken)
+        return RUN_MORE;
     }
     if (broken)
       continue; /* no socket to wait on: PQgetResult ends it */
@@ -892,7 +896,7 @@ static void drain_leftovers(lua_State *L, pg_conn *c) {
     return;
   lua_newtable(L);
   int t = lua_gettop(L);
-  int outcome = collect_results(L, c, 1e-6, t);
+  int outcome = collect_results(L, c, 1e-6, t, 0);
   free_boxes(L, t);
   lua_pop(L, 1);
   c->busy = 0;
@@ -1002,13 +1006,23 @@ static int send_sql(lua_State *L, pg_conn *c, const char *sql, int first, int la
 ** Wait for the results of the query just sent (see run_sql for what is left on
 ** the stack and returned).
 */
+static int finish_results(lua_State *L, pg_conn *c, int t, int outcome);
+
 static int await_sql(lua_State *L, pg_conn *c) {
   /* busy stays set if collecting raises (out of memory): the next call drains */
   c->busy = 1;
   lua_newtable(L);
   int t = lua_gettop(L);
-  int outcome = collect_results(L, c, c->timeout, t);
+  int outcome = collect_results(L, c, c->timeout, t, 0);
   c->busy = 0;
+  return finish_results(L, c, t, outcome);
+}
+
+/*
+** The answer to the results collected in the list at t (how collecting ended:
+** outcome): 0 with the list left on the stack, or 3 (nil, err, sqlstate pushed).
+*/
+static int finish_results(lua_State *L, pg_conn *c, int t, int outcome) {
   /* The server ignored the cancel: the connection is in an unknown state, drop it. */
   if (outcome == RUN_ABANDONED) {
     free_boxes(L, t);
@@ -1219,6 +1233,47 @@ static int conn_result(lua_State *L) {
 }
 
 /*
+** conn:next_result() -> res | false | nil, err, sqlstate: the next result of what
+** conn:send() sent (several statements give one result each), as soon as it has
+** arrived, so that Lua works on it while the server runs the next statement; false
+** when every result was read (the connection is then free). A failed statement
+** ends the list: its error is returned and the rest read and dropped.
+*/
+static int conn_next_result(lua_State *L) {
+  pg_conn *c = check_conn(L);
+  if (!c->sent)
+    return luaL_error(L, "conn:next_result() without a query sent by conn:send()");
+  c->busy = 1;
+  lua_newtable(L);
+  int t = lua_gettop(L);
+  int outcome = collect_results(L, c, c->timeout, t, 1);
+  if (outcome == RUN_MORE) {
+    lua_rawgeti(L, t, 1);
+    pg_box *b = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    ExecStatusType st = PQresultStatus(b->p);
+    if (st != PGRES_FATAL_ERROR && st != PGRES_BAD_RESPONSE && st != PGRES_NONFATAL_ERROR) {
+      c->busy = 0;
+      push_box_result(L, t, 1);
+      return 1;
+    }
+    /* the statements after a failed one do not run: read what is left */
+    outcome = collect_results(L, c, c->timeout, t, 0);
+  }
+  c->busy = 0;
+  c->sent = 0;
+  int rc = finish_results(L, c, t, outcome);
+  if (rc != 0)
+    return rc;
+  if (luaL_len(L, t) == 0) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  push_last_result(L);
+  return 1;
+}
+
+/*
 ** conn:busy() -> bool: is the query sent with conn:send() still running (its result has
 ** not all arrived)? Never waits: reads what the server has sent so far. False when no
 ** query was sent, or when the connection broke (conn:result() then says why).
@@ -1372,6 +1427,7 @@ static const luaL_Reg conn_methods[] = {
   {"exec_all", conn_exec_all},
   {"send", conn_send},
   {"result", conn_result},
+  {"next_result", conn_next_result},
   {"busy", conn_busy},
   {"query", conn_query},
   {"set_timeout", conn_set_timeout},

@@ -4,8 +4,9 @@
 --   local inspect = require "dbhost.schema.inspect"
 --   local m = assert(inspect.inspect(conn, { schemas = { "public" } }))
 --
--- One batched query per object kind, never one per table: the cost is a fixed
--- number of round trips whatever the size of the schema. Expressions (defaults,
+-- One batched query per object kind, never one per table, and all of them sent in
+-- one string after the schema list: three round trips whatever the size of the schema,
+-- the server running the next query while the rows of the last become the model. Expressions (defaults,
 -- checks, index definitions, view bodies, function bodies) come from the
 -- server's own deparsers (pg_get_expr, pg_get_viewdef, ...) run with an empty
 -- search_path, so every name in them is schema-qualified and two databases
@@ -342,6 +343,31 @@ local function exec(conn, sql, ...)
   return res.rows
 end
 
+-- Send the queries (each with the schema oid array as $1, written in as a literal: the
+-- simple protocol runs several statements in one string) and return next() -> the rows of
+-- the next one | nil, message, sqlstate. A failed query ends the list. While overlapped
+-- (inspect_many), next() lets the other inspections work before it waits. | nil, err, code
+local function send_all(conn, oids, list)
+  local text = {}
+  for i, sql in ipairs(list) do
+    text[i] = sql:gsub("%$1::oid%[%]", "'" .. oids .. "'::pg_catalog.oid[]")
+  end
+  local sent, err, code = conn:send(table.concat(text, ";\n"))
+  if not sent then return nil, err, code end
+  local co, got = coroutine.running(), 0
+  return function()
+    if overlapped[co] then coroutine.yield() end
+    local res, rerr, rcode = conn:next_result()
+    if not res then return nil, rerr or "the server sent fewer results than queries", rcode end
+    got = got + 1
+    -- after the last one, the end of the list (the connection is then free)
+    if got == #list and conn:next_result() ~= false then
+      return nil, "the server sent more results than queries"
+    end
+    return res.rows
+  end
+end
+
 --- inspect.inspect_many(jobs) -> { { ok, ... }, ... }: run jobs (functions) together,
 -- each in a coroutine; the inspections inside them (inspect.inspect) send each catalog
 -- query and let the others run before waiting for it, so two databases are read in about
@@ -396,9 +422,31 @@ local function build(conn, opts, m, relname)
   local oids, err, code = pick_schemas(conn, opts, m)
   if not oids then return nil, err, code end
   local wanted_schema = m.schemas
+  -- Every other query goes in one string: the server runs them back to back (in one
+  -- snapshot) while the rows of each are turned into the model here.
+  local q_triggers = Q.triggers
+  if m.server_version >= 130000 then q_triggers = q_triggers .. " AND t.tgparentid = 0" end
+  local nextq
+  nextq, err, code = send_all(conn, oids, {
+    Q.extensions,
+    Q.collations:format(m.server_version >= 170000 and "co.colllocale"
+      or m.server_version >= 150000 and "co.colliculocale" or "NULL"),
+    Q.types,
+    Q.relations,
+    Q.columns:format(m.server_version >= 140000 and "NULLIF(a.attcompression, '')" or "NULL"),
+    Q.constraints,
+    Q.indexes,
+    Q.functions,
+    q_triggers,
+    Q.policies,
+    Q.event_triggers,
+    Q.default_privileges,
+    Q.deps,
+  })
+  if not nextq then return nil, err, code end
 
   local rows
-  rows, err, code = exec(conn, Q.extensions)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     if not opts.schemas or wanted_schema[r.schema] then
@@ -408,8 +456,7 @@ local function build(conn, opts, m, relname)
   end
 
   m.collations = {}
-  rows, err, code = exec(conn, Q.collations:format(m.server_version >= 170000 and "co.colllocale"
-    or m.server_version >= 150000 and "co.colliculocale" or "NULL"), oids)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     m.collations[r.schema .. "." .. r.name] = { schema = r.schema, name = r.name, provider = r.provider,
@@ -422,7 +469,7 @@ local function build(conn, opts, m, relname)
   local keys = { pg_class = {}, pg_type = {}, pg_proc = {}, pg_constraint = {}, pg_trigger = {}, pg_policy = {},
                  pg_event_trigger = {} }
   local colname = {}
-  rows, err, code = exec(conn, Q.types, oids)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     local key = r.schema .. "." .. r.name
@@ -449,7 +496,7 @@ local function build(conn, opts, m, relname)
     keys.pg_type[r.oid] = "type:" .. key
   end
 
-  rows, err, code = exec(conn, Q.relations, oids)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   local identity_of = {}
   for _, r in ipairs(rows) do
@@ -487,8 +534,7 @@ local function build(conn, opts, m, relname)
     end
   end
 
-  rows, err, code = exec(conn, Q.columns:format(m.server_version >= 140000 and "NULLIF(a.attcompression, '')"
-    or "NULL"), oids)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     local key = relname[r.rel]
@@ -520,7 +566,7 @@ local function build(conn, opts, m, relname)
     end
   end
 
-  rows, err, code = exec(conn, Q.constraints, oids)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     local c = { name = r.name, type = r.type, def = r.def, comment = r.comment,
@@ -541,7 +587,7 @@ local function build(conn, opts, m, relname)
     end
   end
 
-  rows, err, code = exec(conn, Q.indexes, oids)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     keys.pg_class[r.oid] = "index:" .. r.schema .. "." .. r.name
@@ -549,7 +595,7 @@ local function build(conn, opts, m, relname)
                                              def = r.def, comment = r.comment }
   end
 
-  rows, err, code = exec(conn, Q.functions, oids)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     local key = r.schema .. "." .. r.name .. "(" .. r.argtypes .. ")"
@@ -560,9 +606,7 @@ local function build(conn, opts, m, relname)
                          grants = split(r.grants) }
   end
 
-  local q_triggers = Q.triggers
-  if m.server_version >= 130000 then q_triggers = q_triggers .. " AND t.tgparentid = 0" end
-  rows, err, code = exec(conn, q_triggers, oids)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     local owner = m.tables[relname[r.rel]] or m.views[relname[r.rel]]
@@ -572,7 +616,7 @@ local function build(conn, opts, m, relname)
     end
   end
 
-  rows, err, code = exec(conn, Q.policies, oids)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   local cmds = { r = "SELECT", a = "INSERT", w = "UPDATE", d = "DELETE", ["*"] = "ALL" }
   for _, r in ipairs(rows) do
@@ -586,7 +630,7 @@ local function build(conn, opts, m, relname)
   end
 
   m.event_triggers = {}
-  rows, err, code = exec(conn, Q.event_triggers)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     if wanted_schema[r.func_schema] then
@@ -597,7 +641,7 @@ local function build(conn, opts, m, relname)
   end
 
   m.default_privileges = {}
-  rows, err, code = exec(conn, Q.default_privileges)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     -- global entries are the database's, kept when the whole database is inspected
@@ -607,7 +651,7 @@ local function build(conn, opts, m, relname)
     end
   end
 
-  rows, err, code = exec(conn, Q.deps)
+  rows, err, code = nextq()
   if not rows then return nil, err, code end
   local seen = {}
   for _, r in ipairs(rows) do
@@ -654,6 +698,8 @@ function M.inspect(conn, opts)
     local r, e, c = build(conn, opts, m, relname)
     return r, e, c
   end)
+  -- results a failure left unread (a raised error half-way) are read and dropped first
+  if not ok then pcall(function() while conn:next_result() do end end) end
   exec(conn, "SELECT pg_catalog.set_config('search_path', $1, false)", saved[1].sp)
   if not ok then error(res, 0) end
   if not res then return nil, rerr, rcode end

@@ -112,6 +112,13 @@ function conn:send(sql, ...) end
 ---@return string? sqlstate
 function conn:result() end
 
+--- The next result of what conn:send sent (one per statement), as soon as it has
+--- arrived; false once all were read. A failed statement's error ends the list.
+---@return dbhost.pg.result|false|nil res
+---@return dbhost.pg.error? err
+---@return string? sqlstate
+function conn:next_result() end
+
 --- Whether the sent query still runs (never waits).
 ---@return boolean
 function conn:busy() end
