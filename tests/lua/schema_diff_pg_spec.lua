@@ -201,6 +201,32 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     assert.is_true(model.compare(again, to))
   end)
 
+  it("inspect_many runs meanwhile() once, while both inspections wait for their catalog queries", function()
+    local a, b = assert(pg.connect(URL)), assert(pg.connect(URL))
+    local events = {}
+    local function job(conn, name)
+      return function()
+        local m = assert(inspect.inspect(conn))
+        events[#events + 1] = name
+        return m
+      end
+    end
+    local r = inspect.inspect_many({ job(a, "a"), job(b, "b") }, function()
+      -- both connections have their catalog queries out: nothing else may run on them now
+      assert.has_error(function() a:exec("SELECT 1") end)
+      assert.has_error(function() b:exec("SELECT 1") end)
+      events[#events + 1] = "meanwhile"
+    end)
+    assert.is_true(r[1][1] and r[2][1])
+    assert.same({ "meanwhile", "a", "b" }, events)
+    -- jobs that never wait: meanwhile() still runs, once, at the end
+    local n = 0
+    inspect.inspect_many({ function() return 1 end }, function() n = n + 1 end)
+    assert.equal(1, n)
+    a:close()
+    b:close()
+  end)
+
   it("inspects with a fixed number of queries, whatever the number of tables", function()
     local function count_queries(ntables)
       local text = {}

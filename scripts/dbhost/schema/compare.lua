@@ -32,9 +32,10 @@ end
 
 -- Apply the plan on a dev database holding `base` (rendered as SQL), inspect, compare with
 -- `want`. -> true | nil, message
-local function verify_on_dev(plan, base, want, opts)
+local function verify_on_dev(plan, base, want, opts, dev)
   local text = assert(render.sql(base))
-  local dev, err = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL)
+  local err
+  if not dev then dev, err = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL) end
   if not dev then return nil, "opening the dev database: " .. tostring(err) end
   local conn
   conn, err = connect.dev(dev)
@@ -74,18 +75,22 @@ end
 -- model. A database source is copied onto a dev database: only the part of the schema the
 -- plan is about (dbhost.schema.subset) when the plan of that part is the same statements,
 -- else all of it; the part is used only to say yes (a failure there is checked on the whole).
-local function verify(plan, from_info, from, to, opts)
+local function verify(plan, from_info, from, to, opts, dev)
   local conn = from_info.conn
   if not conn then
     local fsub, tsub = subset.of(plan, from, to)
     if fsub then
       local sub_plan = diff.plan(fsub, tsub, opts.plan_opts)
-      if sub_plan and same_statements(sub_plan, plan) and verify_on_dev(plan, fsub, tsub, opts) then
-        return true
+      if sub_plan and same_statements(sub_plan, plan) then
+        local ok = verify_on_dev(plan, fsub, tsub, opts, dev)
+        dev = nil
+        if ok then return true end
       end
     end
+    if dev then dev:close() end
     return verify_on_dev(plan, from, to, opts)
   end
+  if dev then dev:close() end
   local ok, err = apply(conn, plan)
   if not ok then return nil, "applying the plan to a copy of the current state: " .. err end
   local after, ierr = inspect.inspect(conn, { schemas = opts.schemas })
@@ -113,10 +118,18 @@ function M.run(opts)
     errors.usage("schema diff needs --from and --to (see 'dbhost schema diff --help')")
   end
   local lopts = { dev_url = opts.dev_url, schemas = opts.schema, keep = not opts.skip_verify }
-  -- both sides are read at the same time
+  -- both sides are read at the same time; when the current state is a database, the dev
+  -- database for the verification is opened meanwhile (closed unused if nothing changed)
+  -- (when that fails, the verification tries again and says why)
+  local dev
+  local meanwhile
+  if not opts.skip_verify and opts.from:match("^postgres[a-z]*://") then
+    meanwhile = function() dev = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL) end
+  end
   local from, finfo, to, tinfo = source.load_pair(opts.from, lopts, opts.to,
-    { dev_url = opts.dev_url, schemas = opts.schema })
+    { dev_url = opts.dev_url, schemas = opts.schema }, meanwhile)
   if not from then
+    if dev then dev:close() end
     -- (on failure: message, code, and which side failed)
     errors.raise_at(to == "ECONFIG" and 2 or 1, { code = to }, "%s: %s", tinfo == 1 and "--from" or "--to", finfo)
   end
@@ -125,7 +138,9 @@ function M.run(opts)
   if not plan then errors.failed("%s", perr) end
   local vok, verr = true, nil
   if not opts.skip_verify and #plan.statements > 0 then
-    vok, verr = verify(plan, finfo, from, to, { dev_url = opts.dev_url, schemas = opts.schema, plan_opts = plan_opts })
+    vok, verr = verify(plan, finfo, from, to, { dev_url = opts.dev_url, schemas = opts.schema, plan_opts = plan_opts }, dev)
+  elseif dev then
+    dev:close()
   end
   if finfo.conn then finfo.conn:close() finfo.dev:close() end
   if #plan.statements == 0 then

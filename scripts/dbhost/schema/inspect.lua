@@ -355,6 +355,7 @@ local function send_all(conn, oids, list)
   local sent, err, code = conn:send(table.concat(text, ";\n"))
   if not sent then return nil, err, code end
   local co, got = coroutine.running(), 0
+  if overlapped[co] then overlapped[co] = "batch" end
   return function()
     if overlapped[co] then coroutine.yield() end
     local res, rerr, rcode = conn:next_result()
@@ -368,11 +369,13 @@ local function send_all(conn, oids, list)
   end
 end
 
---- inspect.inspect_many(jobs) -> { { ok, ... }, ... }: run jobs (functions) together,
--- each in a coroutine; the inspections inside them (inspect.inspect) send each catalog
--- query and let the others run before waiting for it, so two databases are read in about
--- the time of one. A job's results (or false, error when it raised) come back in order.
-function M.inspect_many(jobs)
+--- inspect.inspect_many(jobs [, meanwhile]) -> { { ok, ... }, ... }: run jobs (functions)
+-- together, each in a coroutine; the inspections inside them (inspect.inspect) send their
+-- catalog queries and let the others run before waiting, so two databases are read in
+-- about the time of one. A job's results (or false, error when it raised) come back in
+-- order. meanwhile(), if given, runs once every job is waiting for its server to run its
+-- catalog queries (or is done): work of its own that then costs no time.
+function M.inspect_many(jobs, meanwhile)
   local cos, results = {}, {}
   for i, job in ipairs(jobs) do
     cos[i] = coroutine.create(job)
@@ -380,16 +383,24 @@ function M.inspect_many(jobs)
   end
   local alive = #cos
   while alive > 0 do
+    local busy = 0
     for i, co in ipairs(cos) do
       if coroutine.status(co) == "suspended" then
         local r = table.pack(coroutine.resume(co))
         if coroutine.status(co) == "dead" then
           alive = alive - 1
           results[i] = r
+        elseif overlapped[co] == "batch" then
+          busy = busy + 1
         end
       end
     end
+    if meanwhile and busy == alive then
+      meanwhile()
+      meanwhile = nil
+    end
   end
+  if meanwhile then meanwhile() end
   return results
 end
 

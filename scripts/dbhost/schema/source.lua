@@ -131,14 +131,15 @@ function M.replay_more(info, path, opts)
   end)
 end
 
---- source.load_pair(src_a, opts_a, src_b, opts_b) -> model_a, info_a, model_b, info_b
--- Both sources at once (their inspections overlap); on failure of either:
--- nil, message, code, which (1 or 2) (what the other opened with opts.keep is closed).
-function M.load_pair(src_a, opts_a, src_b, opts_b)
-  local r = inspect.inspect_many {
+--- source.load_pair(src_a, opts_a, src_b, opts_b [, meanwhile]) -> model_a, info_a, model_b, info_b
+-- Both sources at once (their inspections overlap; meanwhile() runs while their servers
+-- work, see inspect.inspect_many); on failure of either: nil, message, code, which (1 or
+-- 2) (what the other opened with opts.keep is closed).
+function M.load_pair(src_a, opts_a, src_b, opts_b, meanwhile)
+  local r = inspect.inspect_many({
     function() return M.load(src_a, opts_a) end,
     function() return M.load(src_b, opts_b) end,
-  }
+  }, meanwhile)
   local function close(info)
     if type(info) == "table" and info.conn then info.conn:close() info.dev:close() end
   end
