@@ -55,6 +55,43 @@ static void laction(int sig) {
   lua_sethook(globalL, lstop, flag, 1);
 }
 
+/* ------------------------------------------------------------------ exit */
+
+/*
+** At exit the state is still closed, so that every finalizer runs (dev servers
+** stopped, their folders removed), but the memory it frees goes back to the
+** system with the process: after a schema of thousands of tables, freeing
+** millions of blocks one by one costs a tenth of a second for nothing. The
+** sanitizer builds free everything, so that their leak check stays meaningful.
+*/
+#if defined(__SANITIZE_ADDRESS__)
+#define DBH_FREE_AT_EXIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DBH_FREE_AT_EXIT 1
+#endif
+#endif
+
+#ifndef DBH_FREE_AT_EXIT
+static lua_Alloc default_alloc;
+
+/* The allocator while closing: frees nothing, allocates as before (finalizers may). */
+static void *exit_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  if (nsize == 0)
+    return NULL;
+  return default_alloc(ud, ptr, osize, nsize);
+}
+#endif
+
+static void close_state(lua_State *L) {
+#ifndef DBH_FREE_AT_EXIT
+  void *ud;
+  default_alloc = lua_getallocf(L, &ud);
+  lua_setallocf(L, exit_alloc, ud);
+#endif
+  lua_close(L);
+}
+
 /* ----------------------------------------------------------- error report */
 
 /* Message handler: structured errors pass through; others get a traceback. */
@@ -298,7 +335,7 @@ int main(int argc, char **argv) {
     status = report(L);
   }
   fflush(stdout);
-  lua_close(L);
+  close_state(L);
   signal(SIGINT, SIG_DFL);
   return status;
 }
