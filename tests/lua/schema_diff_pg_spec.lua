@@ -227,6 +227,35 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     b:close()
   end)
 
+  it("recreates a schema for verification with its tables made on two connections", function()
+    local compare = require "dbhost.schema.compare"
+    local text = { "CREATE TYPE app_state AS ENUM ('a', 'b');" }
+    for i = 1, 40 do
+      text[#text + 1] = ("CREATE TABLE t%02d (id int PRIMARY KEY, s app_state, ref int);"):format(i)
+      if i > 1 then text[#text + 1] = ("ALTER TABLE t%02d ADD FOREIGN KEY (ref) REFERENCES t%02d (id);"):format(i, i - 1) end
+    end
+    -- a table whose column is another table's row type, and a child: after the others
+    text[#text + 1] = "CREATE TABLE holder (x public.t01); CREATE TABLE kid (extra int) INHERITS (t02);"
+    text[#text + 1] = "CREATE VIEW v AS SELECT id FROM t40;"
+    local base = assert(source.load("file://" .. write("forty.sql", table.concat(text, "\n")), { dev_url = URL }))
+    local db = ("recreate_%d_%d"):format(proc.pid(), math.random(1, 1e9))
+    local admin = assert(pg.connect(URL))
+    assert(admin:exec("CREATE DATABASE " .. db))
+    local url = URL:gsub("^(postgres[a-z]*:///)[^?]*", "%1" .. db)
+    local conn = assert(pg.connect(url))
+    assert(compare.recreate(url, conn, base))
+    local again = assert(inspect.inspect(conn))
+    assert.is_true(model.compare(again, base))
+    -- the 40 tables came from two transactions (two connections): the xmin of their row
+    -- types (that of pg_class rows changes again when the foreign keys are added)
+    local r = assert(conn:exec("SELECT count(DISTINCT t.xmin::text) AS n FROM pg_type t JOIN pg_class c "
+      .. "ON c.reltype = t.oid WHERE c.relkind = 'r' AND c.relname ~ '^t[0-9]+$'"))
+    assert.equal("2", r.rows[1].n)
+    conn:close()
+    admin:exec("DROP DATABASE " .. db .. " WITH (FORCE)")
+    admin:close()
+  end)
+
   it("inspects with a fixed number of queries, whatever the number of tables", function()
     local function count_queries(ntables)
       local text = {}

@@ -30,10 +30,84 @@ local function apply(conn, plan)
   return true
 end
 
+-- A table of base whose CREATE TABLE needs no other table: no parent, partition root or
+-- row type of one (foreign keys come later, in statements of their own).
+local function stands_alone(base, key)
+  local t = key and base.tables[key]
+  if not t or t.partition_of or #(t.parents or {}) > 0 or t.of_type then return false end
+  for _, c in pairs(t.columns) do
+    local ty = c.type:gsub("%[%]$", "")
+    -- a schema-qualified type that is not one of base's types may be a table's row type
+    if ty:find(".", 1, true) and not base.types[(ty:gsub('"', ""))] then return false end
+  end
+  return true
+end
+
+-- Least number of tables worth a second connection.
+local PARALLEL_TABLES = 16
+
+--- compare.recreate(dev, conn, base) -> true | nil, message: create the model base on the
+-- dev database conn is connected to (dev: a dbhost.db.dev or its URL), as the
+-- verification does: the SQL in one round trip (dbhost.db.run), except that the tables,
+-- the bulk of the work, are created on two connections at once when there are many.
+local function recreate(dev, conn, base)
+  local bplan, err = render.plan(base)
+  if not bplan then return nil, err end
+  local stmts = bplan.statements
+  -- the CREATE TABLE statements (one run: the planner's table phase); those of tables that
+  -- stand alone can be made in any order, so first, on two connections; the others after
+  local first, last
+  for i, st in ipairs(stmts) do
+    if (st.comment or ""):match("^create table ") then
+      first, last = first or i, i
+    elseif first then
+      break
+    end
+  end
+  local alone, rest = {}, {}
+  for i = first or 1, last or 0 do
+    local st = stmts[i]
+    local key = st.comment:match("^create table (.*)$")
+    local list = (not st.sql:find("REFERENCES", 1, true) and stands_alone(base, key)) and alone or rest
+    list[#list + 1] = st.sql
+  end
+  if #alone < PARALLEL_TABLES then
+    return run.batch(conn, diff.render(bplan), "(current schema)")
+  end
+  local function text(from, to)
+    local out = {}
+    for i = from, to do out[#out + 1] = stmts[i].sql end
+    return table.concat(out, ";\n")
+  end
+  local ok
+  if first > 1 then
+    ok, err = run.batch(conn, text(1, first - 1), "(current schema)")
+    if not ok then return nil, err end
+  end
+  local conn2
+  conn2, err = connect.dev(dev)
+  if not conn2 then return nil, err end
+  local halves = { {}, {} }
+  for i, sql in ipairs(alone) do table.insert(halves[i % 2 + 1], sql) end
+  for i, c in ipairs { conn, conn2 } do
+    ok, err = c:send(table.concat(halves[i], ";\n"))
+    if not ok then conn2:close() return nil, errors.message(err) end
+  end
+  for _, c in ipairs { conn, conn2 } do
+    local res, rerr = c:result()
+    err = err or (not res and errors.message(rerr)) or nil
+  end
+  conn2:close()
+  if err then return nil, "(current schema): " .. err end
+  local tail = table.concat(rest, ";\n")
+  if last < #stmts then tail = tail .. (tail ~= "" and ";\n" or "") .. text(last + 1, #stmts) end
+  if tail ~= "" then return run.batch(conn, tail, "(current schema)") end
+  return true
+end
+
 -- Apply the plan on a dev database holding `base` (rendered as SQL), inspect, compare with
 -- `want`. -> true | nil, message
 local function verify_on_dev(plan, base, want, opts, dev)
-  local text = assert(render.sql(base))
   local err
   if not dev then dev, err = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL) end
   if not dev then return nil, "opening the dev database: " .. tostring(err) end
@@ -48,7 +122,7 @@ local function verify_on_dev(plan, base, want, opts, dev)
   -- function bodies were checked where they came from; the copy need not re-check them
   conn:exec("SET check_function_bodies = off")
   local ok
-  ok, err = run.batch(conn, text, "(current schema)")
+  ok, err = recreate(dev, conn, base)
   if not ok then return done(nil, "recreating the current schema: " .. err) end
   conn:exec("RESET check_function_bodies")
   ok, err = apply(conn, plan)
@@ -101,6 +175,8 @@ local function verify(plan, from_info, from, to, opts, dev)
   end
   return true
 end
+
+M.recreate = recreate
 
 --- the command's flags
 M.options = {

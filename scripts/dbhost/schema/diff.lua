@@ -1337,6 +1337,10 @@ function Planner:create_tables()
     if t.partition_of then edges[#edges + 1] = { from = "table:" .. key, to = "table:" .. t.partition_of } end
     for _, p in ipairs(t.parents) do edges[#edges + 1] = { from = "table:" .. key, to = "table:" .. p } end
   end
+  -- a column whose type is another table's row type
+  for _, d in ipairs(to.deps or {}) do
+    if not d.auto and d.from:sub(1, 6) == "table:" and d.to:sub(1, 6) == "table:" then edges[#edges + 1] = d end
+  end
   for _, tk in ipairs(topo(tkeys, edges)) do
     local key = tk:sub(7)
     local t, cur = to.tables[key], from.tables[key]

@@ -104,7 +104,7 @@ WHERE n.oid = ANY($1::oid[]) AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AN
 
 -- Relations: tables, partitioned tables, views, materialized views, sequences.
 Q.relations = [[
-SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relpersistence AS persistence,
+SELECT c.oid, c.reltype, n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relpersistence AS persistence,
   c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls, array_to_string(c.reloptions, E'\x1f') AS options,
   d.description AS comment,
   CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
@@ -515,6 +515,8 @@ local function build(conn, opts, m, relname)
     relname[r.oid] = key
     keys.pg_class[r.oid] = ((r.kind == "r" or r.kind == "p") and "table:" or (r.kind == "S") and "sequence:"
       or "view:") .. key
+    -- a column of another table may have this relation's row type: it depends on the relation
+    if r.reltype and r.reltype ~= "0" and r.kind ~= "S" then keys.pg_type[r.reltype] = keys.pg_class[r.oid] end
     if r.kind == "r" or r.kind == "p" then
       m.tables[key] = {
         schema = r.schema, name = r.name, partitioned = r.kind == "p", unlogged = r.persistence == "u",
