@@ -121,10 +121,14 @@ describe("replay snapshot of the throwaway dev server", function()
     assert(fs.mkdir(half))
     assert(fs.mkdir(half .. "/data"))
     assert(fs.write(half .. "/data/PG_VERSION", "15\n"))
+    -- one of an older recipe of the golden copy is never used again: removed
+    local old = cache .. "/snapshots/" .. kind:match("^(pg%d+)") .. "-v0-1795000000-1"
+    assert(fs.copytree(cache .. "/snapshots/" .. before[#before], old))
     write("20260104000000_d.sql", "CREATE TABLE public.d (id int);\n")
     assert.are.equal("reused=3 of 4 files from a template (kept in the cache by an earlier run) "
       .. "tables=a2,b2,c,d", run("load"))
     assert.is_nil(fs.stat(half))
+    assert.is_nil(fs.stat(old))
     -- a complete-looking copy the server cannot start from: dropped, the pristine copy is used
     local newest = cache .. "/snapshots/" .. before[#before]
     local bad = cache .. "/snapshots/" .. kind .. "-9999999991-1"

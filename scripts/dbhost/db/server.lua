@@ -469,10 +469,18 @@ local function remove_snapshot(root, path)
   if fs.rename(path, trash) then fs.rmtree(trash) end
 end
 
--- Tidy the snapshots of major: invalid ones go, superseded ones once SNAPSHOT_GRACE has
--- passed since their successor was placed, staging and trash folders of dead processes.
+-- Tidy the snapshots of major: invalid ones and those of another recipe go, superseded ones
+-- once SNAPSHOT_GRACE has passed since their successor was placed, staging and trash
+-- folders of dead processes. Returns the newest valid one.
 local function tidy_snapshots(root, major)
   local list = snapshots(root, major)
+  -- those of an older recipe of the golden copy are never used again
+  local this = ("pg%d-%s-"):format(major, GOLDEN_RECIPE)
+  for _, name in ipairs(fs.list(root) or {}) do
+    if name:match(("^pg%d%%-[^-]+%%-%%d+%%-%%d+$"):format(major)) and name:sub(1, #this) ~= this then
+      remove_snapshot(root, root .. "/" .. name)
+    end
+  end
   local newest
   for _, snap in ipairs(list) do
     if not snapshot_valid(snap, major) then
@@ -522,35 +530,35 @@ end
 Server.__close = Server.stop
 Server.__gc = Server.stop
 
---- srv:store_snapshot() -> true | nil, message: stop the server cleanly (a fast shutdown,
--- which checkpoints) and keep its data directory as the replay snapshot of its major
--- (see "snapshots" above), then remove the instance like srv:stop(). The caller has left
--- in the server only what the snapshot is for. On any failure nothing is stored.
+--- srv:store_snapshot() -> true | nil, message, code: stop the server cleanly (a fast
+-- shutdown, which checkpoints) and keep its data directory as the replay snapshot of its
+-- major (see "snapshots" above), then remove the instance like srv:stop(). The caller has
+-- left in the server only what the snapshot is for. On any failure nothing is stored.
 function Server:store_snapshot()
-  if self.stopped then return nil, "the server is stopped" end
-  local ok, err = self.process:kill("INT")
+  if self.stopped then return nil, "the server is stopped", "ESTOPPED" end
+  local ok, err, code = self.process:kill("INT")
   local status = ok and self.process:wait(60)
   if status ~= 0 then
     self:stop()
-    return nil, "the server did not shut down cleanly"
+    return nil, "the server did not shut down cleanly", "ESHUTDOWN"
   end
   self.process:close()
   self.process = nil
   local root = snapshot_root()
   local staging
-  staging, err = fs.mkdtemp((".tmp-%d-%s-"):format(proc.pid(), M.start_time(proc.pid())), root)
+  staging, err, code = fs.mkdtemp((".tmp-%d-%s-"):format(proc.pid(), M.start_time(proc.pid())), root)
   ok = staging ~= nil
   -- root's own copy of the server user's files: copytree refuses links and makes every entry
-  if ok then ok, err = fs.copytree(self.data_dir, staging .. "/data") end
-  if ok then ok, err = fs.write(staging .. "/manifest", snapshot_manifest(self.major), 384) end
+  if ok then ok, err, code = fs.copytree(self.data_dir, staging .. "/data") end
+  if ok then ok, err, code = fs.write(staging .. "/manifest", snapshot_manifest(self.major), 384) end
   if ok then
     local final = ("%s/pg%d-%s-%d-%d"):format(root, self.major, GOLDEN_RECIPE, os.time(), proc.pid())
-    ok, err = fs.rename(staging, final)
+    ok, err, code = fs.rename(staging, final)
   end
   if staging and not ok then fs.rmtree(staging) end
   if ok then tidy_snapshots(root, self.major) end
   self:stop()
-  if not ok then return nil, err end
+  if not ok then return nil, err, code end
   return true
 end
 
