@@ -27,16 +27,24 @@ elseif mode == "mark" then
   local srv = assert(server.start { snapshot = true })
   assert(srv.snapshot, "the server did not start from a snapshot")
   local admin = assert(pg.connect((srv.url:gsub("///postgres", "///template1"))))
-  local n = 0
+  local names = {}
   for _, r in ipairs(assert(admin:exec("SELECT datname FROM pg_database WHERE datname LIKE 'dbhost%'")).rows) do
     local c = assert(pg.connect((srv.url:gsub("///postgres", "///" .. r.datname))))
     assert(c:exec("CREATE TABLE public.marker (x int)"))
     c:close()
-    n = n + 1
+    names[#names + 1] = r.datname
   end
   admin:close()
-  assert(srv:store_snapshot())
-  print("marked " .. n)
+  assert(srv:store_snapshot(names))
+  print("marked " .. #names)
+elseif mode == "probe" then
+  -- is the snapshot used for a directory whose templates it holds, for one it does not?
+  local server = require "dbhost.db.server"
+  local replay = require "dbhost.migrate.replay"
+  local d = assert(require("dbhost.migrate.dir").open(arg[2]))
+  local _, major = server.find_binaries()
+  print(("mine=%s other=%s"):format(server.snapshot(major, replay.template_names(d)) and "used" or "not used",
+    server.snapshot(major, { replay.TEMPLATE_PREFIX .. "0000" }) and "used" or "not used"))
 end
 ]]
 
@@ -110,6 +118,8 @@ describe("replay snapshot of the throwaway dev server", function()
     -- an edited a: nothing is reused
     write("20260101000000_a.sql", SLOW .. "CREATE TABLE public.a2 (id int);\n")
     assert.are.equal("reused=nil tables=a2,b2,c", run("load"))
+    -- the snapshot is not even copied for a directory none of whose prefixes it holds
+    assert.are.equal("mine=used other=not used", run("probe"))
   end)
 
   it("ignores and replaces a half or corrupt snapshot", function()

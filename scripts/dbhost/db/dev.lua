@@ -13,9 +13,10 @@
 --                                     created there and dropped afterwards (dev.admin_url
 --                                     and dev.dbname say where, for the replay templates)
 --
--- devdb.open(url, { replay = true }): the dev database is for replaying a migration
--- directory (dbhost.migrate.replay.onto_dev). A throwaway local server then starts from
--- the replay snapshot of an earlier run when the cache has one (dbhost.db.server), and
+-- devdb.open(url, { replay = names }): the dev database is for replaying a migration
+-- directory (dbhost.migrate.replay.onto_dev) whose prefixes' templates are named names
+-- (replay.template_names). A throwaway local server then starts from the replay snapshot
+-- of an earlier run when the cache has one holding one of them (dbhost.db.server), and
 -- gets dev.admin_url and dev.dbname like a server that outlives the run, with
 -- dev.snapshot = true; when the replay sets dev.keep_snapshot, dev:close() drops every
 -- database but the replay templates (the dev database comes back empty), stops the
@@ -95,21 +96,25 @@ local function store_snapshot(dev)
   local roles = q("SELECT count(*)::int AS n FROM pg_catalog.pg_roles WHERE rolname <> 'postgres' "
     .. "AND rolname NOT LIKE 'pg\\_%'")
   local ok = roles ~= nil and tonumber(roles[1].n) == 0
-  for _, r in ipairs(ok and q("SELECT datname FROM pg_catalog.pg_database WHERE NOT datistemplate "
-      .. "OR datname NOT LIKE $1", require("dbhost.migrate.replay").TEMPLATE_PREFIX .. "%") or {}) do
-    if r.datname ~= "template0" and r.datname ~= "template1" then
+  local templates = {}
+  for _, r in ipairs(ok and q("SELECT datname, datistemplate AND datname LIKE $1 AS replay "
+      .. "FROM pg_catalog.pg_database", require("dbhost.migrate.replay").TEMPLATE_PREFIX .. "%") or {}) do
+    if r.replay == "t" or r.replay == true then
+      templates[#templates + 1] = r.datname
+    elseif r.datname ~= "template0" and r.datname ~= "template1" then
       ok = ok and q("DROP DATABASE IF EXISTS " .. admin:escape_identifier(r.datname) .. " WITH (FORCE)") ~= nil
     end
   end
   -- the server's own database, which the next run's dev URL may name
   if ok then ok = q("CREATE DATABASE postgres TEMPLATE template0") ~= nil end
   admin:close()
-  return ok and srv:store_snapshot() or false
+  return ok and #templates > 0 and srv:store_snapshot(templates) or false
 end
 
 local function open_local(major, db, schema, opts)
   local snapshot = opts.replay and not cache_off()
-  local srv, err = server.start { major = major, snapshot = snapshot }
+  local srv, err = server.start { major = major, snapshot = snapshot,
+                                  templates = type(opts.replay) == "table" and opts.replay or nil }
   if not srv then return nil, err end
   local dev = new_dev(with_db(srv.url, db), schema)
   dev.server = srv

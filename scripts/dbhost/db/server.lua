@@ -413,7 +413,8 @@ end
 --
 --   <cache>/snapshots/                    0700, the current user's
 --     pg15-v3-<time>-<pid>/              one complete snapshot (renamed into place)
---       manifest                         written last, before the rename
+--       manifest                         written last, before the rename: the format,
+--                                        major and recipe, then "template <name>" lines
 --       data/                            root's own copy when dbhost runs as root
 --     .tmp-<pid>-<start time>-XXXXXX/    a snapshot being written
 --
@@ -422,7 +423,9 @@ end
 -- only SNAPSHOT_GRACE seconds after their successor was placed (a copy started before
 -- that has long ended), so a reader never copies a mix of two snapshots nor a folder
 -- being removed. A snapshot folder without a valid manifest, or one the server fails to
--- start from, is removed and the server starts from the pristine copy.
+-- start from, is removed and the server starts from the pristine copy. A caller that names
+-- the templates it could use starts from the pristine copy too when the snapshot holds
+-- none of them (another project's: copying it would only cost time).
 local SNAPSHOT_FORMAT = "dbhost replay snapshot 1"
 local SNAPSHOT_GRACE = 120
 
@@ -431,8 +434,10 @@ local function snapshot_root()
   return private_dir(root, 448, "cache folder")
 end
 
-local function snapshot_manifest(major)
-  return ("%s\npg%d %s\n"):format(SNAPSHOT_FORMAT, major, GOLDEN_RECIPE)
+local function snapshot_manifest(major, templates)
+  local lines = { SNAPSHOT_FORMAT, ("pg%d %s"):format(major, GOLDEN_RECIPE) }
+  for _, t in ipairs(templates or {}) do lines[#lines + 1] = "template " .. t end
+  return table.concat(lines, "\n") .. "\n"
 end
 
 -- The complete snapshots of major, newest first: { path =, stamp = }.
@@ -456,10 +461,13 @@ local function snapshots(root, major)
   return out
 end
 
+-- A complete snapshot of major: its manifest (read into snap.manifest) and PG_VERSION.
 local function snapshot_valid(snap, major)
   local manifest = fs.read(snap.path .. "/manifest", true)
   local version = fs.stat(snap.path .. "/data/PG_VERSION", true)
-  return manifest == snapshot_manifest(major) and version ~= nil and version.type == "file"
+  local head = snapshot_manifest(major)
+  snap.manifest = manifest
+  return manifest ~= nil and manifest:sub(1, #head) == head and version ~= nil and version.type == "file"
 end
 
 -- Remove a snapshot: renamed away first, so that no reader opens it by name while its
@@ -499,11 +507,20 @@ local function tidy_snapshots(root, major)
   return newest
 end
 
---- server.snapshot(major) -> path of the data directory of the newest replay snapshot | nil
-function M.snapshot(major)
+--- server.snapshot(major [, wanted]) -> path of the data directory of the newest replay
+-- snapshot | nil; with wanted (a list of template names), only when it holds one of them
+function M.snapshot(major, wanted)
   local root = snapshot_root()
   local snap = tidy_snapshots(root, major)
-  return snap and (snap.path .. "/data") or nil
+  if not snap then return nil end
+  if wanted then
+    local held = {}
+    for name in snap.manifest:gmatch("\ntemplate ([^\n]+)") do held[name] = true end
+    local any = false
+    for _, name in ipairs(wanted) do any = any or held[name] == true end
+    if not any then return nil end
+  end
+  return snap.path .. "/data"
 end
 
 --- server.drop_snapshot(data_path): forget the snapshot whose data directory that is
@@ -530,11 +547,12 @@ end
 Server.__close = Server.stop
 Server.__gc = Server.stop
 
---- srv:store_snapshot() -> true | nil, message, code: stop the server cleanly (a fast
--- shutdown, which checkpoints) and keep its data directory as the replay snapshot of its
--- major (see "snapshots" above), then remove the instance like srv:stop(). The caller has
--- left in the server only what the snapshot is for. On any failure nothing is stored.
-function Server:store_snapshot()
+--- srv:store_snapshot([templates]) -> true | nil, message, code: stop the server cleanly
+-- (a fast shutdown, which checkpoints) and keep its data directory as the replay snapshot
+-- of its major (see "snapshots" above), then remove the instance like srv:stop(). The
+-- caller has left in the server only what the snapshot is for; templates lists the names
+-- of the replay templates in it. On any failure nothing is stored.
+function Server:store_snapshot(templates)
   if self.stopped then return nil, "the server is stopped", "ESTOPPED" end
   local ok, err, code = self.process:kill("INT")
   local status = ok and self.process:wait(60)
@@ -550,7 +568,7 @@ function Server:store_snapshot()
   ok = staging ~= nil
   -- root's own copy of the server user's files: copytree refuses links and makes every entry
   if ok then ok, err, code = fs.copytree(self.data_dir, staging .. "/data") end
-  if ok then ok, err, code = fs.write(staging .. "/manifest", snapshot_manifest(self.major), 384) end
+  if ok then ok, err, code = fs.write(staging .. "/manifest", snapshot_manifest(self.major, templates), 384) end
   if ok then
     local final = ("%s/pg%d-%s-%d-%d"):format(root, self.major, GOLDEN_RECIPE, os.time(), proc.pid())
     ok, err, code = fs.rename(staging, final)
@@ -590,12 +608,13 @@ local function wait_ready(srv, timeout)
   end
 end
 
---- server.start{ major = N | nil, timeout = seconds, detached = bool, snapshot = bool }
---   -> server | nil, message
+--- server.start{ major = N | nil, timeout = seconds, detached = bool, snapshot = bool,
+--                templates = { name, ... } } -> server | nil, message
 -- detached: the server keeps running after dbhost exits (no parent-death signal,
 -- no stop at exit); srv.pid is the postmaster, stopped with proc.kill(pid, "QUIT").
--- snapshot: start from the newest replay snapshot of that major when there is one
--- (srv.snapshot is then its path; srv:store_snapshot() keeps a new one).
+-- snapshot: start from the newest replay snapshot of that major when there is one (and,
+-- with templates, it holds one of them); srv.snapshot is then its path;
+-- srv:store_snapshot() keeps a new one.
 function M.start(opts)
   opts = opts or {}
   local t0 = proc.now()
@@ -604,7 +623,7 @@ function M.start(opts)
   local user = M.run_user()
   local runtime = M.runtime_dir()
   M.sweep(runtime)
-  local snapshot = opts.snapshot and M.snapshot(major) or nil
+  local snapshot = opts.snapshot and M.snapshot(major, opts.templates) or nil
   local dir = assert(fs.mkdtemp("pg-" .. major, runtime))
   -- The metatable (and so the finalizer) is set only once the postmaster runs:
   -- Lua finalizes objects in the reverse order of marking, so the server is

@@ -72,6 +72,9 @@ local function prefix_names(dir)
   return names
 end
 
+--- replay.template_names(dir) -> the names of the replay templates of dir's prefixes
+M.template_names = prefix_names
+
 local function ok_exec(conn, sql, ...)
   local res, err, code = conn:exec(sql, ...)
   if not res then return nil, errors.message(err), code end
