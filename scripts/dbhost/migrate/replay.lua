@@ -88,7 +88,7 @@ end
 -- prefix of the directory found there (CREATE DATABASE ... TEMPLATE), so that only the
 -- files after it run (dbhost.db.connect opens the dev database, again after cloning).
 -- A throwaway local server opened for a replay (dev.snapshot, from devdb.open(url,
--- { replay = true })) is treated the same way: it started from the snapshot of an earlier
+-- { replay = replay.template_names(dir) })) is treated the same way: it started from the snapshot of an earlier
 -- run's server, and when the files run this time took SNAPSHOT_MIN_SECONDS or more,
 -- dev.keep_snapshot asks dev:close() to store it again with the new template.
 -- note says what was reused.
