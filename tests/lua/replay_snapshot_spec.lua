@@ -37,6 +37,10 @@ elseif mode == "mark" then
   admin:close()
   assert(srv:store_snapshot(names))
   print("marked " .. #names)
+elseif mode == "tidy" then
+  local server = require "dbhost.db.server"
+  local _, major = server.find_binaries()
+  print((server.snapshot(major) or "none"):match("([^/]*)/data$"))
 elseif mode == "probe" then
   -- is the snapshot used for a directory whose templates it holds, for one it does not?
   local server = require "dbhost.db.server"
@@ -64,8 +68,9 @@ describe("replay snapshot of the throwaway dev server", function()
   teardown(function() fs.rmtree(root) end)
 
   local function run(mode, env)
+    env = env or {}
     local e = { DBHOST_CACHE_DIR = cache, DBHOST_RUNTIME_DIR = root .. "/runtime", DBHOST_NO_CACHE = false }
-    for k, v in pairs(env or {}) do e[k] = v end
+    for k, v in pairs(env) do e[k] = v end
     local r = assert(proc.run { argv = { helper.dbhost, "lua", root .. "/s.lua", mode, dir }, env_add = e, timeout = 120 })
     assert.are.equal(0, r.status, r.stderr .. r.stdout)
     return (r.stdout:gsub("%s+$", ""))
@@ -131,6 +136,10 @@ describe("replay snapshot of the throwaway dev server", function()
     assert(fs.mkdir(half))
     assert(fs.mkdir(half .. "/data"))
     assert(fs.write(half .. "/data/PG_VERSION", "15\n"))
+    -- a staging folder (a snapshot being written) is never read; a dead writer's is removed
+    local staging = cache .. "/snapshots/.tmp-999999999-1-abcdef"
+    assert(fs.copytree(cache .. "/snapshots/" .. before[#before], staging))
+    assert(fs.remove(staging .. "/data/global/pg_control"))
     -- one of an older recipe of the golden copy is never used again: removed
     local old = cache .. "/snapshots/" .. kind:match("^(pg%d+)") .. "-v0-1795000000-1"
     assert(fs.copytree(cache .. "/snapshots/" .. before[#before], old))
@@ -139,6 +148,7 @@ describe("replay snapshot of the throwaway dev server", function()
       .. "tables=a2,b2,c,d", run("load"))
     assert.is_nil(fs.stat(half))
     assert.is_nil(fs.stat(old))
+    assert.is_nil(fs.stat(staging))
     -- a complete-looking copy the server cannot start from: dropped, the pristine copy is used
     local newest = cache .. "/snapshots/" .. before[#before]
     local bad = cache .. "/snapshots/" .. kind .. "-9999999991-1"
@@ -152,5 +162,24 @@ describe("replay snapshot of the throwaway dev server", function()
     write("20260106000000_f.sql", "CREATE TABLE public.f (id int);\n")
     assert.are.equal("reused=5 of 6 files from a template (kept in the cache by an earlier run) "
       .. "tables=a2,b2,c,d,e,f", run("load"))
+  end)
+
+  it("removes a superseded snapshot once its successor has been in place for two minutes", function()
+    local any = snapshots()[1]
+    local kind = assert(any:match("^(pg%d+%-[^-]+)%-"))
+    local other = root .. "/cache2"
+    assert(fs.mkdir(other))
+    assert(fs.mkdir(other .. "/snapshots"))
+    local now = os.time()
+    for _, age in ipairs { 300, 200 } do
+      assert(fs.copytree(cache .. "/snapshots/" .. any, ("%s/snapshots/%s-%d-1"):format(other, kind, now - age)))
+    end
+    local newest = ("%s-%d-1"):format(kind, now - 200)
+    assert.are.equal(newest, run("tidy", { DBHOST_CACHE_DIR = other }))
+    assert.is_nil(fs.stat(("%s/snapshots/%s-%d-1"):format(other, kind, now - 300)))
+    -- placed a minute ago: the one before it stays (a run may still be copying it)
+    assert(fs.copytree(cache .. "/snapshots/" .. any, ("%s/snapshots/%s-%d-1"):format(other, kind, now - 60)))
+    assert.are.equal(("%s-%d-1"):format(kind, now - 60), run("tidy", { DBHOST_CACHE_DIR = other }))
+    assert.truthy(fs.stat(other .. "/snapshots/" .. newest))
   end)
 end)
