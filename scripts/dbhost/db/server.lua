@@ -199,7 +199,8 @@ function M.runtime_dir()
   return base
 end
 
---- server.cache_dir() -> directory holding the golden data directories (made if missing, checked)
+--- server.cache_dir() -> directory holding the golden data directories, the replay snapshots
+-- (snapshots/) and the replay cache's models (models/) (made if missing, checked)
 -- DBHOST_CACHE_DIR, else $XDG_CACHE_HOME/dbhost, else $HOME/.cache/dbhost, else the
 -- home folder of the passwd entry; never a guessable folder under /tmp.
 function M.cache_dir()
