@@ -9,6 +9,12 @@
 #    over N tables: the throwaway server's lock table must hold it), then check-migrations
 #    and create-migrations run again on the unchanged project (the replay cache). Floor:
 #    `pg_dump -s` of a database holding that schema, in the same run. Goal: <= 2x the floor.
+# 3. One migration added to that project (a pull, a merge; schema.sql gets the same table):
+#    check-migrations once with the replay snapshot the first run kept (the throwaway
+#    server starts from it and runs only the new file) and once with DBHOST_NO_CACHE=1 (a
+#    full replay), each with the time of its replay step. Both load the changed schema.sql.
+#    These two runs use a runtime folder on tmpfs when there is one, as dbhost does by
+#    default (the snapshot is copied there).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -76,3 +82,29 @@ show "check-migrations, unchanged:" "$r" "$(ratio "$b")"
 r=$(time_runs "$dbhost" create-migrations --env local nothing); read -r b _ <<<"$r"
 show "create-migrations, unchanged:" "$r" "$(ratio "$b")"
 [[ $(ls migrations | wc -l) = 2 ]] || { echo "create-migrations wrote a migration for an unchanged project" >&2; exit 1; }
+
+# --- 3. one migration added
+printf 'CREATE TABLE public.bench_added (id integer);\n' > migrations/20260102000000_added.sql
+printf 'CREATE TABLE public.bench_added (id integer);\n' >> schema.sql
+"$dbhost" migrate hash >/dev/null
+ls -d "$DBHOST_CACHE_DIR"/snapshots/pg* >/dev/null 2>&1 || { echo "the first run kept no replay snapshot" >&2; exit 1; }
+if [ -d /dev/shm ]; then
+  shm=$(mktemp -d /dev/shm/dbhost-bench-rt.XXXXXX)
+  chmod 711 "$shm"
+  trap 'cleanup; rm -rf "$shm"' EXIT
+  export DBHOST_RUNTIME_DIR="$shm/runtime"
+fi
+# check-migrations once; prints its wall time and its replay step's time
+added_run() {
+  local t0 t1
+  t0=$(now)
+  env "$@" "$dbhost" check-migrations --env local > "$work/added.out" || { cat "$work/added.out" >&2; exit 1; }
+  t1=$(now)
+  local step
+  step=$(sed -n 's/.*migrations replay cleanly on a throwaway database (\(.*\))$/\1/p' "$work/added.out")
+  awk -v a="$t0" -v b="$t1" -v s="$step" 'BEGIN{printf "%.3f s (replay step %s)", b - a, s}'
+}
+full=$(added_run DBHOST_NO_CACHE=1)
+snap=$(added_run)
+grep -q "1 of 2 files from a template" "$work/added.out" || { echo "the replay did not start from the snapshot:" >&2; cat "$work/added.out" >&2; exit 1; }
+printf 'one migration added to the %s-table project: check-migrations %s (was a full replay %s)\n' "$n" "$snap" "$full"

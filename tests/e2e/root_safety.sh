@@ -97,6 +97,38 @@ expect_out "nil"; expect_out "ELOOP"
 [ ! -e dst/postgresql.conf ] || fail "copytree followed a planted link"
 pass
 
+# the replay snapshot (a stopped server's data directory kept in the cache) is root's own
+# copy; a link the server user planted in its data directory makes it refuse to keep one
+cat > snap.lua <<'LUA'
+local server = require "dbhost.db.server"
+local pg = require "dbhost.pg"
+local fs = require "dbhost.fs"
+local srv = assert(server.start { snapshot = true })
+if arg[1] == "plant" then
+  local conn = assert(pg.connect(srv.url))
+  assert(conn:exec(("COPY (SELECT 1) TO PROGRAM %s"):format(conn:escape_literal(
+    ("ln -s %s %s/planted"):format(arg[2], srv.data_dir)))))
+  conn:close()
+end
+local ok, err = srv:store_snapshot()
+io.write("stored ", tostring(ok), " ", tostring(err), "\n")
+local cache = server.cache_dir() .. "/snapshots"
+for _, n in ipairs(fs.list(cache) or {}) do
+  local st = fs.stat(cache .. "/" .. n .. "/data/PG_VERSION", true)
+  io.write("snapshot ", n:match("^pg") and "complete" or "other", " ", tostring(st and st.uid), "\n")
+end
+LUA
+export DBHOST_CACHE_DIR="$SCRATCH/snap-cache"
+run "$DBHOST" lua snap.lua plant "$SCRATCH/secret"
+expect_rc 0 "a planted link in a snapshot's data directory"
+expect_out "stored nil copying "; expect_out "/data/planted: "
+[[ $out != *"snapshot"* ]] || fail "a snapshot (or its staging folder) was left: $out"
+[[ -z $(ls -A "$DBHOST_CACHE_DIR/snapshots") ]] || fail "snapshots: $(ls -A "$DBHOST_CACHE_DIR/snapshots")"
+run "$DBHOST" lua snap.lua
+expect_rc 0 "a snapshot as root"; expect_out "stored true"; expect_out "snapshot complete 0"
+pass
+unset DBHOST_CACHE_DIR
+
 # --- 3. the janitor signals only the process it started --------------------------------
 # (env resets SIGQUIT, which bash ignores in background jobs)
 env --default-signal=QUIT sleep 300 & victim_pid=$!

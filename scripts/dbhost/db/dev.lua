@@ -12,6 +12,17 @@
 --   postgres://... / postgresql://... an existing server: a scratch database is
 --                                     created there and dropped afterwards (dev.admin_url
 --                                     and dev.dbname say where, for the replay templates)
+--
+-- devdb.open(url, { replay = names }): the dev database is for replaying a migration
+-- directory (dbhost.migrate.replay.onto_dev) whose prefixes' templates are named names
+-- (replay.template_names). A throwaway local server then starts from the replay snapshot
+-- of an earlier run when the cache has one holding one of them (dbhost.db.server), and
+-- gets dev.admin_url and dev.dbname like a server that outlives the run, with
+-- dev.snapshot = true; when the replay sets dev.keep_snapshot, dev:close() drops every
+-- database but the replay templates (the dev database comes back empty), stops the
+-- server cleanly and stores its data directory as the new snapshot. Not when
+-- DBHOST_NO_CACHE is set, and not when the replay created roles (global objects a
+-- replay from an earlier prefix would create again).
 local proc = require "dbhost.proc"
 local server = require "dbhost.db.server"
 local dburl = require "dbhost.db.url"
@@ -66,14 +77,57 @@ local function with_db(url, db)
   return (url:gsub("^(postgresql:///)[^?]*", "%1" .. db))
 end
 
-local function open_local(major, db, schema)
-  local srv, err = server.start { major = major }
+local function cache_off()
+  local off = os.getenv("DBHOST_NO_CACHE")
+  return off ~= nil and off ~= "" and off ~= "0"
+end
+
+-- Leave in the server only what a replay snapshot keeps (the replay templates, the
+-- initdb databases, an empty dev database) and store it; false when it should not be kept.
+local function store_snapshot(dev)
+  local srv = dev.server
+  local admin = connect.open(dev.admin_url, { timeout = 10 })
+  if not admin then return false end
+  local function q(sql, ...)
+    local res = admin:exec(sql, ...)
+    return res and res.rows or nil
+  end
+  -- roles are global: a later replay from an earlier prefix would create them again
+  local roles = q("SELECT count(*)::int AS n FROM pg_catalog.pg_roles WHERE rolname <> 'postgres' "
+    .. "AND rolname NOT LIKE 'pg\\_%'")
+  local ok = roles ~= nil and tonumber(roles[1].n) == 0
+  local templates = {}
+  for _, r in ipairs(ok and q("SELECT datname, datistemplate AND datname LIKE $1 AS replay "
+      .. "FROM pg_catalog.pg_database", require("dbhost.migrate.replay").TEMPLATE_PREFIX .. "%") or {}) do
+    if r.replay == "t" or r.replay == true then
+      templates[#templates + 1] = r.datname
+    elseif r.datname ~= "template0" and r.datname ~= "template1" then
+      ok = ok and q("DROP DATABASE IF EXISTS " .. admin:escape_identifier(r.datname) .. " WITH (FORCE)") ~= nil
+    end
+  end
+  -- the server's own database, which the next run's dev URL may name
+  if ok then ok = q("CREATE DATABASE postgres TEMPLATE template0") ~= nil end
+  admin:close()
+  return ok and #templates > 0 and srv:store_snapshot(templates) or false
+end
+
+local function open_local(major, db, schema, opts)
+  local snapshot = opts.replay and not cache_off()
+  local srv, err = server.start { major = major, snapshot = snapshot,
+                                  templates = type(opts.replay) == "table" and opts.replay or nil }
   if not srv then return nil, err end
   local dev = new_dev(with_db(srv.url, db), schema)
   dev.server = srv
   -- what was really used, for messages ("local://postgres/15/dev")
   dev.used = ("local://postgres/%d/%s"):format(srv.major, db)
-  dev.cleanup[#dev.cleanup + 1] = function() srv:stop() end
+  if snapshot then
+    -- the replay templates are cloned while connected to template1 (the dev database may
+    -- be "postgres", which a clone replaces)
+    dev.admin_url, dev.dbname, dev.snapshot = with_db(srv.url, "template1"), db, true
+  end
+  dev.cleanup[#dev.cleanup + 1] = function()
+    if not (dev.keep_snapshot and store_snapshot(dev)) then srv:stop() end
+  end
   local ok, cerr = create_db(srv.url, db)
   if not ok then
     dev:close()
@@ -112,8 +166,10 @@ local function open_docker(image, tag, db, schema)
   return dev
 end
 
---- devdb.open(url) -> dev | nil, message
-function M.open(url)
+--- devdb.open(url [, opts]) -> dev | nil, message
+-- opts.replay: the dev database is for a replay (see above)
+function M.open(url, opts)
+  opts = opts or {}
   local schema = schema_of(url)
   local scheme, rest = url:match("^([%w+]+)://(.*)$")
   if scheme == "docker" then
@@ -132,7 +188,7 @@ function M.open(url)
       return nil, ("dev URL %s: no Docker engine answers and PostgreSQL %d is not installed; run 'dbhost install' "
         .. "(or install postgresql-%d), or use local://postgres for the installed version"):format(dburl.redact(url), major, major)
     end
-    local dev, err = open_local(major, db, schema)
+    local dev, err = open_local(major, db, schema, opts)
     if dev then dev.used = dev.used .. " (no Docker engine answered)" end
     return dev, err
   elseif scheme == "local" then
@@ -140,7 +196,7 @@ function M.open(url)
     if what ~= "postgres" then
       return nil, ("dev URL %s: expected local://postgres[/<major>][/<database>]"):format(dburl.redact(url))
     end
-    return open_local(tonumber(major), db ~= "" and db or "postgres", schema)
+    return open_local(tonumber(major), db ~= "" and db or "postgres", schema, opts)
   elseif scheme == "postgres" or scheme == "postgresql" then
     local conninfo = dburl.split_search_path(url)
     local name = ("dbhost_dev_%d_%d"):format(proc.pid(), math.random(1, 1e9))

@@ -199,7 +199,8 @@ function M.runtime_dir()
   return base
 end
 
---- server.cache_dir() -> directory holding the golden data directories (made if missing, checked)
+--- server.cache_dir() -> directory holding the golden data directories, the replay snapshots
+-- (snapshots/) and the replay cache's models (models/) (made if missing, checked)
 -- DBHOST_CACHE_DIR, else $XDG_CACHE_HOME/dbhost, else $HOME/.cache/dbhost, else the
 -- home folder of the passwd entry; never a guessable folder under /tmp.
 function M.cache_dir()
@@ -377,8 +378,20 @@ end
 
 -- The data directory of a new instance: a copy of the golden one, made first if
 -- missing (cold). The copy is made by root into a folder nobody else can reach
--- and handed to the server user entry by entry, deepest first. Returns ok, err, warm.
-local function prepare_data_dir(bindir, major, user, instance, data_dir)
+-- and handed to the server user entry by entry, deepest first; from the replay snapshot
+-- instead when one is given and can be copied. Returns ok, err, warm, from_snapshot.
+local function prepare_data_dir(bindir, major, user, instance, data_dir, snapshot)
+  if snapshot then
+    local ok
+    if user then
+      ok = fs.copytree(snapshot, data_dir, user.uid, user.gid)
+    else
+      ok = fs.copytree(snapshot, data_dir)
+    end
+    if ok then return true, nil, true, true end
+    -- gone meanwhile (a newer one replaced it) or unreadable: the pristine copy
+    fs.rmtree(data_dir)
+  end
   local golden = golden_path(major)
   local warm = fs.stat(golden .. "/PG_VERSION") ~= nil
   if not warm then
@@ -392,6 +405,130 @@ local function prepare_data_dir(bindir, major, user, instance, data_dir)
     ok, err = fs.copytree(golden, data_dir)
   end
   return ok, err, warm
+end
+
+-- ------------------------------------------------------------------ snapshots
+-- A replay snapshot: the data directory of a throwaway server that replayed a migration
+-- directory, kept with its replay templates (dbhost.migrate.replay, dbhost.db.dev) so that
+-- the next run's replay starts from the longest prefix instead of from nothing. Layout:
+--
+--   <cache>/snapshots/                    0700, the current user's
+--     pg15-v3-<time>-<pid>/              one complete snapshot (renamed into place)
+--       manifest                         written last, before the rename: the format,
+--                                        major and recipe, then "template <name>" lines
+--       data/                            root's own copy when dbhost runs as root
+--     .tmp-<pid>-<start time>-XXXXXX/    a snapshot being written
+--
+-- Readers take the newest complete snapshot of their major. A snapshot is never changed
+-- nor reused under its name: a writer places a new one and the older ones are removed
+-- only SNAPSHOT_GRACE seconds after their successor was placed (a copy started before
+-- that has long ended), so a reader never copies a mix of two snapshots nor a folder
+-- being removed. A snapshot folder without a valid manifest, or one the server fails to
+-- start from, is removed and the server starts from the pristine copy. A caller that names
+-- the templates it could use starts from the pristine copy too when the snapshot holds
+-- none of them (another project's: copying it would only cost time).
+local SNAPSHOT_FORMAT = "dbhost replay snapshot 1"
+local SNAPSHOT_GRACE = 120
+
+local function snapshot_root()
+  local root = M.cache_dir() .. "/snapshots"
+  return private_dir(root, 448, "cache folder")
+end
+
+local function snapshot_manifest(major, templates)
+  local lines = { SNAPSHOT_FORMAT, ("pg%d %s"):format(major, GOLDEN_RECIPE) }
+  for _, t in ipairs(templates or {}) do lines[#lines + 1] = "template " .. t end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- The complete snapshots of major, newest first: { path =, stamp = }.
+local function snapshots(root, major)
+  local out = {}
+  local prefix = ("pg%d-%s-"):format(major, GOLDEN_RECIPE)
+  for _, name in ipairs(fs.list(root) or {}) do
+    if name:sub(1, #prefix) == prefix then
+      local t, pid = name:sub(#prefix + 1):match("^(%d+)-(%d+)$")
+      local path = root .. "/" .. name
+      local st = fs.stat(path, true)
+      if t and st and st.type == "directory" and st.uid == proc.uid() then
+        out[#out + 1] = { path = path, time = tonumber(t), pid = tonumber(pid) }
+      end
+    end
+  end
+  table.sort(out, function(a, b)
+    if a.time ~= b.time then return a.time > b.time end
+    return a.pid > b.pid
+  end)
+  return out
+end
+
+-- A complete snapshot of major: its manifest (read into snap.manifest) and PG_VERSION.
+local function snapshot_valid(snap, major)
+  local manifest = fs.read(snap.path .. "/manifest", true)
+  local version = fs.stat(snap.path .. "/data/PG_VERSION", true)
+  local head = snapshot_manifest(major)
+  snap.manifest = manifest
+  return manifest ~= nil and manifest:sub(1, #head) == head and version ~= nil and version.type == "file"
+end
+
+-- Remove a snapshot: renamed away first, so that no reader opens it by name while its
+-- files go.
+local function remove_snapshot(root, path)
+  local trash = ("%s/.trash-%d-%d"):format(root, proc.pid(), math.random(1, 1e9))
+  if fs.rename(path, trash) then fs.rmtree(trash) end
+end
+
+-- Tidy the snapshots of major: invalid ones and those of another recipe go, superseded ones
+-- once SNAPSHOT_GRACE has passed since their successor was placed, staging and trash
+-- folders of dead processes. Returns the newest valid one.
+local function tidy_snapshots(root, major)
+  local list = snapshots(root, major)
+  -- those of an older recipe of the golden copy are never used again
+  local this = ("pg%d-%s-"):format(major, GOLDEN_RECIPE)
+  for _, name in ipairs(fs.list(root) or {}) do
+    if name:match(("^pg%d%%-[^-]+%%-%%d+%%-%%d+$"):format(major)) and name:sub(1, #this) ~= this then
+      remove_snapshot(root, root .. "/" .. name)
+    end
+  end
+  local newest
+  for _, snap in ipairs(list) do
+    if not snapshot_valid(snap, major) then
+      remove_snapshot(root, snap.path)
+    elseif not newest then
+      newest = snap
+    elseif os.time() - newest.time > SNAPSHOT_GRACE then
+      remove_snapshot(root, snap.path)
+    end
+  end
+  for _, name in ipairs(fs.list(root) or {}) do
+    local pid, started = name:match("^%.tmp%-(%d+)%-(%d*)%-")
+    if not pid then pid, started = name:match("^%.trash%-(%d+)%-"), "" end
+    if pid and not owner_alive(pid .. " " .. started) then fs.rmtree(root .. "/" .. name) end
+  end
+  return newest
+end
+
+--- server.snapshot(major [, wanted]) -> path of the data directory of the newest replay
+-- snapshot | nil; with wanted (a list of template names), only when it holds one of them
+function M.snapshot(major, wanted)
+  local root = snapshot_root()
+  local snap = tidy_snapshots(root, major)
+  if not snap then return nil end
+  if wanted then
+    local held = {}
+    for name in snap.manifest:gmatch("\ntemplate ([^\n]+)") do held[name] = true end
+    local any = false
+    for _, name in ipairs(wanted) do any = any or held[name] == true end
+    if not any then return nil end
+  end
+  return snap.path .. "/data"
+end
+
+--- server.drop_snapshot(data_path): forget the snapshot whose data directory that is
+-- (the server did not start from it)
+function M.drop_snapshot(data_path)
+  local path = data_path:match("^(.*)/data$")
+  if path then remove_snapshot(path:match("^(.*)/[^/]*$"), path) end
 end
 
 local Server = {}
@@ -410,6 +547,39 @@ function Server:stop()
 end
 Server.__close = Server.stop
 Server.__gc = Server.stop
+
+--- srv:store_snapshot([templates]) -> true | nil, message, code: stop the server cleanly
+-- (a fast shutdown, which checkpoints) and keep its data directory as the replay snapshot
+-- of its major (see "snapshots" above), then remove the instance like srv:stop(). The
+-- caller has left in the server only what the snapshot is for; templates lists the names
+-- of the replay templates in it. On any failure nothing is stored.
+function Server:store_snapshot(templates)
+  if self.stopped then return nil, "the server is stopped", "ESTOPPED" end
+  local ok, err, code = self.process:kill("INT")
+  local status = ok and self.process:wait(60)
+  if status ~= 0 then
+    self:stop()
+    return nil, "the server did not shut down cleanly", "ESHUTDOWN"
+  end
+  self.process:close()
+  self.process = nil
+  local root = snapshot_root()
+  local staging
+  staging, err, code = fs.mkdtemp((".tmp-%d-%s-"):format(proc.pid(), M.start_time(proc.pid())), root)
+  ok = staging ~= nil
+  -- root's own copy of the server user's files: copytree refuses links and makes every entry
+  if ok then ok, err, code = fs.copytree(self.data_dir, staging .. "/data") end
+  if ok then ok, err, code = fs.write(staging .. "/manifest", snapshot_manifest(self.major, templates), 384) end
+  if ok then
+    local final = ("%s/pg%d-%s-%d-%d"):format(root, self.major, GOLDEN_RECIPE, os.time(), proc.pid())
+    ok, err, code = fs.rename(staging, final)
+  end
+  if staging and not ok then fs.rmtree(staging) end
+  if ok then tidy_snapshots(root, self.major) end
+  self:stop()
+  if not ok then return nil, err, code end
+  return true
+end
 
 --- srv:log() -> the server's log so far
 function Server:log()
@@ -439,9 +609,13 @@ local function wait_ready(srv, timeout)
   end
 end
 
---- server.start{ major = N | nil, timeout = seconds, detached = bool } -> server | nil, message
+--- server.start{ major = N | nil, timeout = seconds, detached = bool, snapshot = bool,
+--                templates = { name, ... } } -> server | nil, message
 -- detached: the server keeps running after dbhost exits (no parent-death signal,
 -- no stop at exit); srv.pid is the postmaster, stopped with proc.kill(pid, "QUIT").
+-- snapshot: start from the newest replay snapshot of that major when there is one (and,
+-- with templates, it holds one of them); srv.snapshot is then its path;
+-- srv:store_snapshot() keeps a new one.
 function M.start(opts)
   opts = opts or {}
   local t0 = proc.now()
@@ -450,6 +624,7 @@ function M.start(opts)
   local user = M.run_user()
   local runtime = M.runtime_dir()
   M.sweep(runtime)
+  local snapshot = opts.snapshot and M.snapshot(major, opts.templates) or nil
   local dir = assert(fs.mkdtemp("pg-" .. major, runtime))
   -- The metatable (and so the finalizer) is set only once the postmaster runs:
   -- Lua finalizes objects in the reverse order of marking, so the server is
@@ -461,16 +636,24 @@ function M.start(opts)
   -- root's files first, made exclusively in root's own folder; then the handover
   local log = dir .. "/server.log"
   local ok, err = fs.write(log, "", 384)
-  if ok then ok, err, srv.warm = prepare_data_dir(bindir, major, user, dir, srv.data_dir) end
+  local from_snapshot
+  if ok then ok, err, srv.warm, from_snapshot = prepare_data_dir(bindir, major, user, dir, srv.data_dir, snapshot) end
+  srv.snapshot = from_snapshot and snapshot or nil
   if ok then ok, err = fs.mkdir(srv.socket_dir, 493) end
   if ok and user then ok, err = fs.chown(srv.socket_dir, user.uid, user.gid) end
   if not ok then
     Server.stop(srv)
     return nil, err
   end
+  local argv = { bindir .. "/postgres", "-D", srv.data_dir, "-k", srv.socket_dir, "-c", "listen_addresses=",
+                 "-c", REPLAY_LOCKS }
+  if opts.snapshot then
+    -- WAL segments are removed, not recycled: after the clean shutdown of
+    -- srv:store_snapshot() the data directory holds only the one it needs
+    for _, a in ipairs { "-c", "wal_recycle=off", "-c", "wal_init_zero=off" } do argv[#argv + 1] = a end
+  end
   srv.process, err = proc.spawn {
-    argv = { bindir .. "/postgres", "-D", srv.data_dir, "-k", srv.socket_dir, "-c", "listen_addresses=",
-             "-c", REPLAY_LOCKS },
+    argv = argv,
     user = user and user.uid or nil, cwd = "/", env = M.child_env(),
     stdout = log, stderr = log,
     death_signal = not opts.detached and "QUIT" or nil,
@@ -484,6 +667,15 @@ function M.start(opts)
   if id then fs.write(dir .. "/server", M.identity_text(id), 384) end
   setmetatable(srv, Server)
   ok, err = wait_ready(srv, opts.timeout or 30)
+  if not ok and srv.snapshot then
+    -- a damaged snapshot: forgotten, and the server starts from the pristine copy
+    srv:stop()
+    M.drop_snapshot(srv.snapshot)
+    local again = {}
+    for k, v in pairs(opts) do again[k] = v end
+    again.snapshot = false
+    return M.start(again)
+  end
   if not ok then
     srv:stop()
     if user and err:find("Permission denied", 1, true) then

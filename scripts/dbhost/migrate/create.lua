@@ -160,6 +160,8 @@ function M.run(opts, args)
       f.plan.txmode_none and ", outside a transaction (-- atlas:txmode none), as PostgreSQL requires" or ""))
   end
   io.stdout:write(("updated %s%s\n"):format(sum_path, ws.template and (" and MigrationHash in " .. ws.template) or ""))
+  -- what the replay of the directory reused (dbhost.migrate.replay.onto_dev's note)
+  if cinfo and cinfo.reused then io.stdout:write(("replayed %s: %s\n"):format(ws.dir, cinfo.reused)) end
   local said = {}
   local function note(prefix, text)
     if text and not said[text] then

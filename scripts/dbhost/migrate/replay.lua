@@ -24,6 +24,7 @@ local fs = require "dbhost.fs"
 local connect = require "dbhost.db.connect"
 local errors = require "dbhost.errors"
 local failure = require "dbhost.migrate.failure"
+local proc = require "dbhost.proc"
 
 local M = {}
 
@@ -51,6 +52,14 @@ end
 
 M.TEMPLATE_PREFIX = "dbhost_rpl_"
 local KEEP_OTHER_TEMPLATES = 2
+-- In a replay snapshot (a throwaway local server kept in the cache, dbhost.db.dev) the
+-- templates of the directory's own prefixes are bounded too: the longest two (the whole
+-- directory and the one before, which an edit of the newest file starts from).
+local KEEP_OWN_IN_SNAPSHOT = 2
+-- A throwaway server is kept as a snapshot only when the files replayed this time took at
+-- least this long: storing (a clean shutdown and a copy of its data directory) and
+-- starting from it cost a fraction of a second on a small directory, which replays in less.
+M.SNAPSHOT_MIN_SECONDS = 1
 
 -- The template name of each prefix of the directory: [k] names the state after files 1..k
 -- (a running sha256 over their names and hashes, so any edit changes every later name).
@@ -62,6 +71,9 @@ local function prefix_names(dir)
   end
   return names
 end
+
+--- replay.template_names(dir) -> the names of the replay templates of dir's prefixes
+M.template_names = prefix_names
 
 local function ok_exec(conn, sql, ...)
   local res, err, code = conn:exec(sql, ...)
@@ -75,6 +87,10 @@ end
 -- template database, and a later replay starts from a clone of the template of the longest
 -- prefix of the directory found there (CREATE DATABASE ... TEMPLATE), so that only the
 -- files after it run (dbhost.db.connect opens the dev database, again after cloning).
+-- A throwaway local server opened for a replay (dev.snapshot, from devdb.open(url,
+-- { replay = replay.template_names(dir) })) is treated the same way: it started from the snapshot of an earlier
+-- run's server, and when the files run this time took SNAPSHOT_MIN_SECONDS or more,
+-- dev.keep_snapshot asks dev:close() to store it again with the new template.
 -- note says what was reused.
 function M.onto_dev(dev, dir)
   if not dev.admin_url then
@@ -98,42 +114,59 @@ function M.onto_dev(dev, dir)
     if have[names[k]] then from_k = k break end
   end
   local scratch = admin:escape_identifier(dev.dbname)
+  -- a throwaway server (fsync off, wal_level minimal) copies a big template's files
+  -- faster than it logs every block of them (PostgreSQL 15's default)
+  local strategy = dev.snapshot and dev.server and dev.server.major >= 15 and " STRATEGY FILE_COPY" or ""
   local note
   if from_k > 0 then
     -- the empty scratch database becomes a clone of the template
     res, err, code = ok_exec(admin, "DROP DATABASE IF EXISTS " .. scratch .. " WITH (FORCE)")
     if res then
-      res, err, code = ok_exec(admin, ("CREATE DATABASE %s TEMPLATE %s"):format(scratch,
-        admin:escape_identifier(names[from_k])))
+      res, err, code = ok_exec(admin, ("CREATE DATABASE %s TEMPLATE %s%s"):format(scratch,
+        admin:escape_identifier(names[from_k]), strategy))
     end
     if not res then return fail(err, code) end
-    note = ("%d of %d files from a template"):format(from_k, #names)
+    note = ("%d of %d files from a template%s"):format(from_k, #names,
+      dev.snapshot and " (kept in the cache by an earlier run)" or "")
   end
   local conn
   conn, err = connect.dev(dev.url)
   if not conn then return fail(err) end
+  local t0 = proc.now()
   local ok, rerr, rcode = M.run(conn, dir)
   if not ok then conn:close() return fail(rerr, rcode) end
-  if #names > 0 and from_k < #names then
+  local took = proc.now() - t0
+  -- a throwaway server's new template is worth making only if the server is kept
+  if #names > 0 and from_k < #names and (not dev.snapshot or took >= M.SNAPSHOT_MIN_SECONDS) then
     -- keep this state as the template of the whole directory (the scratch database must
     -- have no connection while it is copied)
     conn:close()
     local tpl = admin:escape_identifier(names[#names])
-    res = ok_exec(admin, ("CREATE DATABASE %s TEMPLATE %s"):format(tpl, scratch))
-    if res then ok_exec(admin, "ALTER DATABASE " .. tpl .. " IS_TEMPLATE true") end
-    -- the templates of this directory's prefixes stay, and a few others (another branch)
+    res = ok_exec(admin, ("CREATE DATABASE %s TEMPLATE %s%s"):format(tpl, scratch, strategy))
+    if res then res = ok_exec(admin, "ALTER DATABASE " .. tpl .. " IS_TEMPLATE true") end
+    if res and dev.snapshot then dev.keep_snapshot = true end
+    -- the templates of this directory's prefixes stay (in a snapshot, the longest
+    -- KEEP_OWN_IN_SNAPSHOT), and a few others (another branch)
     local mine = {}
-    for _, n in ipairs(names) do mine[n] = true end
+    for k, n in ipairs(names) do mine[n] = k end
+    local listed = res and ok_exec(admin, "SELECT datname FROM pg_catalog.pg_database WHERE datname LIKE $1 "
+      .. "ORDER BY oid DESC", M.TEMPLATE_PREFIX .. "%")
+    local own = {}
+    for _, r in ipairs(listed and listed.rows or {}) do
+      if mine[r.datname] then own[#own + 1] = mine[r.datname] end
+    end
+    table.sort(own, function(a, b) return a > b end)
+    local keep_own = {}
+    for i, k in ipairs(own) do
+      if not dev.snapshot or i <= KEEP_OWN_IN_SNAPSHOT then keep_own[names[k]] = true end
+    end
     local others = 0
-    for _, r in ipairs(res and ok_exec(admin, "SELECT datname FROM pg_catalog.pg_database WHERE datname LIKE $1 "
-        .. "ORDER BY oid DESC", M.TEMPLATE_PREFIX .. "%").rows or {}) do
-      if not mine[r.datname] then
-        others = others + 1
-        if others > KEEP_OTHER_TEMPLATES then
-          local q = admin:escape_identifier(r.datname)
-          ok_exec(admin, "ALTER DATABASE " .. q .. " IS_TEMPLATE false")
-          ok_exec(admin, "DROP DATABASE IF EXISTS " .. q .. " WITH (FORCE)")
-        end
+    for _, r in ipairs(listed and listed.rows or {}) do
+      if not mine[r.datname] then others = others + 1 end
+      if (mine[r.datname] and not keep_own[r.datname]) or (not mine[r.datname] and others > KEEP_OTHER_TEMPLATES) then
+        local q = admin:escape_identifier(r.datname)
+        ok_exec(admin, "ALTER DATABASE " .. q .. " IS_TEMPLATE false")
+        ok_exec(admin, "DROP DATABASE IF EXISTS " .. q .. " WITH (FORCE)")
       end
     end
     conn, err = connect.dev(dev.url)

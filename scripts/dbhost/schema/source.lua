@@ -48,8 +48,11 @@ local function sql_files(path)
   return out
 end
 
-local function open_dev(opts)
-  local dev, err = devdb.open(opts.dev_url or M.DEFAULT_DEV_URL)
+local function open_dev(opts, replay_dir)
+  -- a migration directory's replay may start from the replay snapshot of a throwaway
+  -- local server (dbhost.db.dev); not a dev database kept open to verify a plan on
+  local names = replay_dir and opts.keep ~= true and replay.template_names(replay_dir) or nil
+  local dev, err = devdb.open(opts.dev_url or M.DEFAULT_DEV_URL, { replay = names })
   if not dev then return nil, "opening the dev database: " .. tostring(err) end
   local conn, cerr = connect.dev(dev)
   if not conn then
@@ -69,7 +72,7 @@ end
 -- Run a list of { name, text } scripts (or, with scripts.dir, replay that migration
 -- directory) on a fresh dev database and inspect it.
 local function load_scripts(scripts, opts, info)
-  local dev, conn = open_dev(opts)
+  local dev, conn = open_dev(opts, scripts.dir)
   if not dev then return nil, conn end
   local function fail(msg)
     conn:close()
