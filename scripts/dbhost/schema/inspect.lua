@@ -18,9 +18,13 @@ local M = {}
 -- Lists inside a row are joined with the ASCII unit separator (never in names).
 local SEP = "\31"
 
+-- The empty list every empty field shares (most grants, options, parents...): no table
+-- per column for nothing, and equal at a glance when two models are compared. Read-only.
+local EMPTY = setmetatable({}, { __newindex = function() error("dbhost.schema.inspect: the shared empty list is read-only", 2) end })
+
 local function split(s)
+  if s == nil or s == "" then return EMPTY end
   local out = {}
-  if s == nil or s == "" then return out end
   for part in (s .. SEP):gmatch("(.-)" .. SEP) do out[#out + 1] = part end
   return out
 end
