@@ -4,8 +4,9 @@
 # functions, triggers, comments; bench/lib/diff_gen.lua) and a copy with ~2% changed.
 #
 # For each N (default: 2000) prints, beside one `pg_dump -s` of the same database in the
-# same run (the floor): the verified `schema diff` (goal <= 1x the floor), the command with
-# --skip-verify, and the library split (bench/lib/diff_time.lua).
+# same run (the floor): the verified `schema diff` (goal <= 1x the floor), `schema inspect`
+# of one database, the command with --skip-verify, and the library split
+# (bench/lib/diff_time.lua).
 # Older goals: 2,000 tables --skip-verify <= 2 s; 10,000 tables <= 6x the 2,000 figure. When the npm package
 # @pgkit/migra is installed in the cache directory (DBHOST_BENCH_NPM, installed there
 # when BENCH_INSTALL_MIGRA=1), it is timed on the same databases (goal: dbhost >= 10x faster).
@@ -60,6 +61,7 @@ for n in "${sizes[@]}"; do
   "$dbhost" schema diff --from "$a" --to "$b" >/dev/null 2>"$work/verify.err" ||
     { echo "schema diff (verified) failed:" >&2; cat "$work/verify.err" >&2; exit 1; }
   tv=$(best "$dbhost" schema diff --from "$a" --to "$b")
+  tinsp=$(best "$dbhost" schema inspect --url "$a")
   t=$(best "$dbhost" schema diff --skip-verify --from "$a" --to "$b")
   split=$("$dbhost" lua "$root/bench/lib/diff_time.lua" "$a" "$b")
   result[$n]=$t
@@ -67,6 +69,7 @@ for n in "${sizes[@]}"; do
   printf 'N=%-6s pg_dump -s (floor)         %.3f s\n' "$n" "$floor"
   printf '         dbhost schema diff         %.3f s   %.2fx the floor (goal <= 1x): %s\n' "$tv" \
     "$(awk -v x="$tv" -v y="$floor" 'BEGIN{print x/y}')" "$(awk -v x="$tv" -v y="$floor" 'BEGIN{print (x <= y) ? "met" : "NOT met"}')"
+  printf '         dbhost schema inspect      %.3f s   %.2fx the floor (one database)\n' "$tinsp" "$(awk -v x="$tinsp" -v y="$floor" 'BEGIN{print x/y}')"
   printf '         ... --skip-verify          %.3f s   %.2fx the floor (inspect both %.3f s, plan+render %.3f s, %d statements)\n' \
     "$t" "$(awk -v x="$t" -v y="$floor" 'BEGIN{print x/y}')" "$ti" "$tp" "$nst"
   if [[ -n $migra ]]; then
