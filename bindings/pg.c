@@ -154,6 +154,80 @@ static int wait_socket(int fd, short events, double deadline) {
     return 0;
   return r;
 }
+/*
+** Connections that have a query out (conn:send) and whose results are not all read.
+** While dbhost waits on one connection, or is about to hand a result to Lua, it reads
+** what the others' servers have sent so far into libpq's buffers: a server whose
+** client is busy elsewhere would otherwise stop as soon as the socket's buffer (a few
+** hundred KB) is full, and two databases read "at once" would be read one after the
+** other.
+*/
+#define PUMP_MAX 16
+static pg_conn *pumped[PUMP_MAX];
+
+static void pump_add(pg_conn *c) {
+  for (int i = 0; i < PUMP_MAX; i++)
+    if (pumped[i] == c)
+      return;
+  for (int i = 0; i < PUMP_MAX; i++)
+    if (pumped[i] == NULL) {
+      pumped[i] = c;
+      return;
+    }
+}
+
+static void pump_remove(pg_conn *c) {
+  for (int i = 0; i < PUMP_MAX; i++)
+    if (pumped[i] == c)
+      pumped[i] = NULL;
+}
+
+/* Read, without waiting, what has arrived for every pumped connection but `self`. */
+static void pump_others(pg_conn *self) {
+  for (int i = 0; i < PUMP_MAX; i++) {
+    pg_conn *o = pumped[i];
+    if (o && o != self && o->pg && !PQconsumeInput(o->pg))
+      pumped[i] = NULL; /* broken: reading its results says why */
+  }
+}
+
+/*
+** Wait until fd is ready for events (or the next POLL_SLICE_MS slice, or the deadline),
+** reading meanwhile whatever the other pumped connections receive. >0 when fd is ready.
+*/
+static int wait_socket_for(pg_conn *self, int fd, short events, double deadline) {
+  int ms = POLL_SLICE_MS;
+  if (deadline > 0) {
+    double left = deadline - now_seconds();
+    if (left < 0)
+      left = 0;
+    if (left * 1000 < ms)
+      ms = (int)(left * 1000) + 1;
+  }
+  struct pollfd p[PUMP_MAX + 1];
+  pg_conn *who[PUMP_MAX + 1];
+  int n = 0;
+  p[n] = (struct pollfd){.fd = fd, .events = events, .revents = 0};
+  who[n++] = self;
+  for (int i = 0; i < PUMP_MAX; i++) {
+    pg_conn *o = pumped[i];
+    int ofd = (o && o != self && o->pg) ? PQsocket(o->pg) : -1;
+    if (ofd >= 0) {
+      p[n] = (struct pollfd){.fd = ofd, .events = POLLIN, .revents = 0};
+      who[n++] = o;
+    }
+  }
+  int r = poll(p, (nfds_t)n, ms);
+  if (r < 0 && errno == EINTR)
+    return 0;
+  if (r <= 0)
+    return r;
+  for (int i = 1; i < n; i++)
+    if (p[i].revents != 0 && !PQconsumeInput(who[i]->pg))
+      pump_remove(who[i]); /* broken: reading its results says why */
+  return p[0].revents != 0; /* 0: only others were ready, the caller asks again */
+}
+
 
 /* Length of s without trailing white space (libpq messages end in "\n"). */
 static size_t trimmed_len(const char *s) {
@@ -632,6 +706,7 @@ static pg_conn *check_conn(lua_State *L) {
 
 static int conn_gc(lua_State *L) {
   pg_conn *c = luaL_checkudata(L, 1, CONN_MT);
+  pump_remove(c);
   if (c->pg) {
     PQfinish(c->pg);
     c->pg = NULL;
@@ -883,7 +958,7 @@ static int collect_results(lua_State *L, pg_conn *c, double timeout, int t, int 
     short events = POLLIN;
     if (pending_out || copy_in)
       events |= POLLOUT;
-    (void)wait_socket(fd, events, give_up > 0 ? give_up : deadline);
+    (void)wait_socket_for(c, fd, events, give_up > 0 ? give_up : deadline);
   }
 }
 
@@ -1211,6 +1286,7 @@ static int conn_send(lua_State *L) {
   if (!send_sql(L, c, sql, top > 2 ? 3 : 0, top))
     return fail_with_conn_error(L, c->pg);
   c->sent = 1;
+  pump_add(c);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -1225,6 +1301,8 @@ static int conn_result(lua_State *L) {
   if (!c->sent)
     return luaL_error(L, "conn:result() without a query sent by conn:send()");
   c->sent = 0;
+  pump_remove(c);
+  pump_others(c);
   int rc = await_sql(L, c);
   if (rc != 0)
     return rc;
@@ -1243,6 +1321,7 @@ static int conn_next_result(lua_State *L) {
   pg_conn *c = check_conn(L);
   if (!c->sent)
     return luaL_error(L, "conn:next_result() without a query sent by conn:send()");
+  pump_others(c);
   c->busy = 1;
   lua_newtable(L);
   int t = lua_gettop(L);
@@ -1262,6 +1341,7 @@ static int conn_next_result(lua_State *L) {
   }
   c->busy = 0;
   c->sent = 0;
+  pump_remove(c);
   int rc = finish_results(L, c, t, outcome);
   if (rc != 0)
     return rc;

@@ -122,7 +122,7 @@ local function verify_on_dev(plan, base, want, opts, dev)
   -- function bodies were checked where they came from; the copy need not re-check them
   conn:exec("SET check_function_bodies = off")
   local ok
-  ok, err = recreate(dev, conn, base)
+  ok, err = M.recreate(dev, conn, base)
   if not ok then return done(nil, "recreating the current schema: " .. err) end
   conn:exec("RESET check_function_bodies")
   ok, err = apply(conn, plan)
