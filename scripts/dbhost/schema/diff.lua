@@ -1799,10 +1799,20 @@ function M.plan(from, to, opts)
     self:drop_removed()
   end)
   if not ok then return nil, "planning schema changes: " .. tostring(err) end
-  table.sort(self.stmts, function(a, b)
-    if a._phase ~= b._phase then return a._phase < b._phase end
-    return a._n < b._n
-  end)
+  -- phase order, then the order added (a stable sort by phase: statements are numbered
+  -- as added, and a plan of a whole schema has tens of thousands of them)
+  local by_phase, phases = {}, {}
+  for _, st in ipairs(self.stmts) do
+    local l = by_phase[st._phase]
+    if not l then l = {}; by_phase[st._phase] = l; phases[#phases + 1] = st._phase end
+    l[#l + 1] = st
+  end
+  table.sort(phases)
+  local ordered = {}
+  for _, ph in ipairs(phases) do
+    for _, st in ipairs(by_phase[ph]) do ordered[#ordered + 1] = st end
+  end
+  self.stmts = ordered
   -- A value added by ALTER TYPE ... ADD VALUE cannot be used in the transaction
   -- that added it (PostgreSQL 12+; before 12 the statement itself cannot run in one).
   for _, s in ipairs(self.stmts) do

@@ -93,9 +93,17 @@ xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xm
 xmltable]]):gmatch("%S+") do KEYWORDS[w] = true end
 
 --- model.ident(name) -> the name quoted as PostgreSQL's quote_ident would
+local quoted = {}  -- name -> its quoted form (names repeat: every reference to a table quotes it)
 function M.ident(name)
-  if name:match("^[a-z_][a-z0-9_$]*$") and not KEYWORDS[name] then return name end
-  return '"' .. name:gsub('"', '""') .. '"'
+  local q = quoted[name]
+  if q then return q end
+  if name:match("^[a-z_][a-z0-9_$]*$") and not KEYWORDS[name] then
+    q = name
+  else
+    q = '"' .. name:gsub('"', '""') .. '"'
+  end
+  quoted[name] = q
+  return q
 end
 
 --- model.qname(schema, name) -> "schema.name", each part quoted when needed
