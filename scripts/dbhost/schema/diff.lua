@@ -1351,11 +1351,15 @@ function Planner:create_tables()
     else
       self:alter_table(key, cur, t)
     end
+    -- (the labels and names are made only for what changes: most columns have neither
+    -- comment nor grants, on both sides)
     for _, c in ipairs(columns_by_order(t)) do
       local old = cur and cur.columns[c.name]
       if old and column_replaced(old, c) then old = nil end
-      self:comment("COLUMN", qn(t) .. "." .. ident(c.name), old and old.comment, c.comment,
-        ("column %s.%s"):format(key, c.name))
+      if (old and old.comment) ~= c.comment then
+        self:comment("COLUMN", qn(t) .. "." .. ident(c.name), old and old.comment, c.comment,
+          ("column %s.%s"):format(key, c.name))
+      end
     end
     self:comment("TABLE", qn(t), cur and cur.comment, t.comment, "table " .. key)
     -- table privileges first: revoking one on the table also revokes it on every column
@@ -1363,8 +1367,11 @@ function Planner:create_tables()
     for _, c in ipairs(columns_by_order(t)) do
       local old = cur and cur.columns[c.name]
       if old and column_replaced(old, c) then old = nil end
-      self:grants("columns", "TABLE " .. qn(t), old and old.grants or {}, c.grants, ("column %s.%s"):format(key, c.name),
-        ident(c.name))
+      local og = old and old.grants
+      if (og and #og or 0) > 0 or #(c.grants or {}) > 0 then
+        self:grants("columns", "TABLE " .. qn(t), og or {}, c.grants, ("column %s.%s"):format(key, c.name),
+          ident(c.name))
+      end
     end
     for _, c in ipairs(sorted(t.constraints)) do
       local old = cur and cur.constraints[c.name]
