@@ -106,15 +106,33 @@ end
 
 -- Topological order of keys, dependencies first; deps is a list of
 -- {from, to}; ties keep the given order; cycles are broken arbitrarily.
+-- deps grouped by their from key, kept per list (a model's deps serve many topo calls)
+local by_from_cache = setmetatable({}, { __mode = "k" })
+local function by_from(deps)
+  local c = by_from_cache[deps]
+  if c and c.n == #deps then return c.map end
+  local map = {}
+  for _, d in ipairs(deps) do
+    local l = map[d.from]
+    if not l then l = {}; map[d.from] = l end
+    l[#l + 1] = d.to
+  end
+  by_from_cache[deps] = { n = #deps, map = map }
+  return map
+end
+
 local function topo(keys, deps)
   local inset, index = {}, {}
   for i, k in ipairs(keys) do inset[k] = true; index[k] = i end
   local needs = {}
-  for _, d in ipairs(deps) do
-    if inset[d.from] and inset[d.to] and d.from ~= d.to then
-      local l = needs[d.from]
-      if not l then l = {}; needs[d.from] = l end
-      l[#l + 1] = d.to
+  local from_map = by_from(deps)
+  for _, k in ipairs(keys) do
+    for _, to in ipairs(from_map[k] or {}) do
+      if inset[to] and to ~= k then
+        local l = needs[k]
+        if not l then l = {}; needs[k] = l end
+        l[#l + 1] = to
+      end
     end
   end
   local out, state = {}, {}
@@ -623,7 +641,23 @@ function Planner:table_untouched(tkey)
   local a, b = self.from.tables[tkey], self.to.tables[tkey]
   local ok = a ~= nil and b ~= nil and not self.replaced_tables[tkey] and not self.dropped_tables[tkey]
     and not self.retype[tkey] and not self.moved[tkey] and deep_equal(a, b)
-  if ok then
+  if ok and not self.touched_tables then
+    -- the tables that anything recreated or regenerated may belong to (a key's table part
+    -- is found by trying each dot), so that the others skip the loop below
+    local touched = {}
+    for k in pairs(self.recreate) do
+      local rest = k:match("^%a+:(.*)$") or ""
+      local i = 0
+      while true do
+        i = rest:find(".", i + 1, true)
+        if not i then break end
+        touched[rest:sub(1, i - 1)] = true
+      end
+    end
+    for k in pairs(self.regenerate) do touched[k:match("^(.-)%z") or k] = true end
+    self.touched_tables = touched
+  end
+  if ok and self.touched_tables[tkey] then
     local rc, p = self.recreate, tkey .. "."
     for _, set in ipairs { { "constraint", a.constraints }, { "trigger", a.triggers }, { "policy", a.policies },
                            { "default", a.columns }, { "generated", a.columns } } do
