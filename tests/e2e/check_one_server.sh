@@ -42,8 +42,13 @@ git checkout -q -b feature
 # the wrapper really counts: the first full run starts servers (and fills the caches:
 # the replayed directory's model and schema.sql's)
 run "$DBHOST" check-migrations --full
-expect_rc 0; expect_out "ok      new migration files pass lint"
+expect_rc 0; expect_out "ok      new migration files pass lint"; expect_out "3 file(s): 0 error(s)"
 [[ $(starts) -ge 1 ]] || fail "the postgres wrapper saw no server start: $(cat starts)"
+full=$(lint_section)
+# again, the replay from the cache: the trace (every file, from an empty database) on its own server
+run "$DBHOST" check-migrations --full
+expect_rc 0; expect_out "(replayed before: the same files on the same dev database)"
+expect_eq "$(lint_section)" "$full" "the lint step's report of --full on the replay's server and on its own"
 
 # a new file on the branch: the directory changed, so the replay runs (schema.sql's model
 # comes from the cache), and the trace measures the new file on the replay's server

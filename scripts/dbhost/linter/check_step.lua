@@ -109,7 +109,7 @@ function M.trace_pause(ws, opts, shared)
   return {
     version = last and last.version,
     at = function(dev)
-      local ok, url = pcall(trace.copy_dev, dev)
+      local ok, url = pcall(trace.copy_dev, dev, last == nil)
       shared.url = ok and url or nil
     end,
   }
