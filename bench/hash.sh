@@ -12,6 +12,8 @@
 # Environment: BUILD   build directory (default "build", relative to the repo root)
 #              FILES   number of files (default 10000)
 #              RUNS    runs per command, best taken (default 5)
+#              BENCH_SMOKE=1  a missed goal is reported, not an exit status of 1 (the
+#                     ctest bench/smoke runs every bench at its smallest size)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -125,5 +127,5 @@ awk -v n="${#names[@]}" -v bytes="$bytes" -v a="$t_ours" -v f="$t_floor" -v goal
   ratio = a / f
   printf "atlas_sum %d files %.1f MB: %.3f s; floor (cat | sha256sum): %.3f s; ratio %.2fx (goal <= %.1fx)\n",
     n, bytes / 1e6, a, f, ratio, goal
-  exit !(ratio <= goal)
+  exit !(ratio <= goal || ENVIRON["BENCH_SMOKE"] == "1")
 }'

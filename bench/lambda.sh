@@ -13,7 +13,8 @@
 # Each is printed with its floor and the ratio (see bench/lib/lambda_bench.py).
 #
 # Environment: BUILD build directory (default "build"); RUNS starts (default 15);
-#              EVENTS events (default 50); PYTHON (default: a python3 with botocore)
+#              EVENTS events (default 50); PYTHON (default: a python3 with botocore);
+#              BENCH_SMOKE=1 a missed goal is reported, not an exit status of 1
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -63,5 +64,5 @@ status=0
   "$sock" bench "$connect_ms" || status=$?
 size=$(stat -c %s "$tmp/out/layer.zip")
 awk -v s="$size" 'BEGIN { printf "layer.zip: %.2f MB (goal <= 10 MB; ratio to the goal %.2f)\n", s/1048576, s/10485760 }'
-[[ $size -le 10485760 ]] || status=1
+[[ $size -le 10485760 || ${BENCH_SMOKE:-0} = 1 ]] || status=1
 exit $status

@@ -66,6 +66,15 @@ foreach(script IN LISTS DBHOST_E2E_TESTS)
   dbhost_maybe_pg(e2e/${name})
 endforeach()
 
+# Every bench/*.sh once at its smallest size (tests/bench/smoke.sh), so that a bench that
+# breaks fails the suite; its goals are not judged there. Each bench starts its own servers
+# (tests/lib/pgserver.sh, or dbhost's throwaway ones) and runs the normal build's dbhost;
+# ~50 s: labelled "slow" (no other test has a label yet; `ctest -LE slow` leaves it out).
+if(NOT DBHOST_SANITIZE)
+  add_test(NAME bench/smoke COMMAND bash ${CMAKE_SOURCE_DIR}/tests/bench/smoke.sh WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(bench/smoke PROPERTIES ENVIRONMENT "${DBHOST_TEST_ENV}" LABELS "slow;bench" TIMEOUT 600)
+endif()
+
 # The project's own linters (make lint's luacheck and cppcheck, warnings as errors), so
 # a warning fails CI like a test; once, in the normal build.
 if(NOT DBHOST_SANITIZE)

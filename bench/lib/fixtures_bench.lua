@@ -1,7 +1,8 @@
 -- bench/lib/fixtures_bench.lua MODE [N]: measurements for bench/fixtures.sh (run inside dbhost).
 --   ready        start one throwaway server, print its ready time (seconds)
---   pertest DIR  per-test costs on a throwaway server, template from the migrations in DIR;
---                prints "name ours floor" lines (seconds per test)
+--   pertest DIR [RUNS]  per-test costs on a throwaway server, template from the migrations in
+--                DIR; prints "name ours floor" lines (seconds per test); each figure the median
+--                of RUNS timings (default 7 for session, 5 for the others)
 local cluster = require "dbhost.fixtures.cluster"
 local session = require "dbhost.fixtures.session"
 local maker = require "dbhost.fixtures.maker"
@@ -19,6 +20,7 @@ if mode == "ready" then
 end
 
 local dir = assert(arg[2], "pertest needs a migration directory")
+local n_runs = tonumber(arg[3])
 local c = cluster.open { server = "throwaway" }
 local template = templates.of(c, { migrations = dir })
 
@@ -50,9 +52,9 @@ do
   local conn = c:connect(name)
   local s = session.new(conn)
   s:open_block()
-  local ours = median(7, 2000, function() s:begin_test() s:end_test() end)
+  local ours = median(n_runs or 7, 2000, function() s:begin_test() s:end_test() end)
   s:close_block()
-  local floor = median(7, 2000, function() conn:exec("BEGIN") conn:exec("ROLLBACK") end)
+  local floor = median(n_runs or 7, 2000, function() conn:exec("BEGIN") conn:exec("ROLLBACK") end)
   line("session", ours, floor)
   conn:close()
 end
@@ -68,8 +70,8 @@ do
   local fill_sql = table.concat(fill, ";")
   local function dirty() assert(writer:exec(fill_sql)) end
   m:begin_test()
-  local ours = median(5, 10, function() m:end_test() m:begin_test() end, dirty)
-  local floor = median(5, 10, function() assert(writer:exec(m.truncate)) end, dirty)
+  local ours = median(n_runs or 5, 10, function() m:end_test() m:begin_test() end, dirty)
+  local floor = median(n_runs or 5, 10, function() assert(writer:exec(m.truncate)) end, dirty)
   line("truncate" .. #tables, ours, floor)
   m:end_test()
   writer:close()
@@ -79,7 +81,7 @@ end
 -- 3. session maker, clone: a fresh database per test (create + lazy drop) vs CREATE + DROP
 do
   local m = maker.new(c, template, { isolation = "clone" })
-  local ours = median(5, 10, function()
+  local ours = median(n_runs or 5, 10, function()
     m:begin_test()
     local conn = assert(m())
     conn:exec("SELECT 1")
@@ -89,7 +91,7 @@ do
   m:close()
   c:flush_drops(true)
   local n = 0
-  local floor = median(5, 10, function()
+  local floor = median(n_runs or 5, 10, function()
     n = n + 1
     local name = "bench_floor_" .. n
     assert(c.admin:exec(("CREATE DATABASE %s TEMPLATE %s"):format(name, template)))
@@ -99,7 +101,7 @@ do
   -- the same with tests that take 50 ms themselves: what the maker adds to each (the next
   -- database is made while the test runs, the used one dropped in the background)
   m = maker.new(c, template, { isolation = "clone" })
-  local busy = median(5, 10, function()
+  local busy = median(n_runs or 5, 10, function()
     m:begin_test()
     local conn = assert(m())
     conn:exec("SELECT 1")

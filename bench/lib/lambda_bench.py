@@ -12,7 +12,8 @@ Prints three figures with their goals and floors:
   db event (with PG_SOCKET_DIR): an Update whose hash changed on a database that is
            already up to date: secret read (Secrets Manager stand-in), connection, lock,
            plan, answer; shown whole and without CONNECT_MS (dbhost's own pg.connect time)
-Exit status 1 when a goal is missed.
+Exit status 1 when a goal is missed (0 with BENCH_SMOKE=1: the ctest bench/smoke checks that
+the bench runs, not the machine's speed).
 """
 import http.client
 import json
@@ -148,4 +149,5 @@ if db_line:
     print(db_line)
 runtime.close()
 bucket.close()
-sys.exit(0 if s <= 20 and e <= 50 and (not db_line or d - connect_ms <= 50) else 1)
+met = s <= 20 and e <= 50 and (not db_line or d - connect_ms <= 50)
+sys.exit(0 if met or os.environ.get("BENCH_SMOKE") == "1" else 1)

@@ -108,9 +108,38 @@ function M.locate(text, stmt, position)
   return M.locate_byte(text, stmt, off)
 end
 
+-- From the statement's own line and byte column (sql.split gives both): only the
+-- statement and the part of its first line before it are read, not the file up to it,
+-- so locating every statement of a file stays linear (the linter does). nil when the
+-- statement lacks them or the text is not valid UTF-8 (then the file is counted).
+local function locate_in_statement(text, stmt, off)
+  if type(stmt.line) ~= "number" or type(stmt.col) ~= "number" or type(stmt.pos) ~= "number" then return nil end
+  local t = stmt.text
+  local b = 1                                  -- 1-based byte in t
+  if off and off > 1 then b = math.min(off, #t + 1) end
+  if stmt.pos + b - 1 > #text then return nil end
+  local line, ls = stmt.line, nil
+  if b > 1 then
+    for nl in t:sub(1, b - 1):gmatch("()\n") do line, ls = line + 1, nl + 1 end
+  end
+  if ls then
+    local n = utf8.len(t, ls, b - 1)
+    return n and line, n and n + 1
+  end
+  local start = stmt.pos + 1                   -- 1-based index of the statement in text
+  local line_start = start - (stmt.col - 1)
+  if line_start < 1 then return nil end
+  local before = utf8.len(text, line_start, start - 1)
+  local within = utf8.len(t, 1, b - 1)
+  if not before or not within then return nil end
+  return line, before + within + 1
+end
+
 --- errors.locate_byte(text, stmt [, off]) -> line, column: as errors.locate, for a
 -- 1-based BYTE offset into stmt.text (what a parser that counts bytes reports)
 function M.locate_byte(text, stmt, off)
+  local fl, fc = locate_in_statement(text, stmt, off)
+  if fl then return fl, fc end
   local byte = stmt.pos or 0 -- 0-based offset of the character in text
   if off and off > 1 then
     if off > #stmt.text + 1 then off = #stmt.text + 1 end

@@ -8,7 +8,10 @@
 -- (nor atlas.hcl) changed against the base, the step says so and skips;
 -- check_step.unchanged(ws, opts) lets the replay and comparison steps skip too. The new files are also run on
 -- the dev database (lint by execution, dbhost.linter.trace) unless --no-trace; when no
--- dev database can be had, the step says so and keeps the static findings.
+-- dev database can be had, the step says so and keeps the static findings. When the replay
+-- step replayed the directory on a throwaway server, the trace runs there, on a copy of the
+-- dev database taken where the new files begin (check_step.trace_pause); a second server
+-- is started only when the replay step did not replay (its model came from the replay cache).
 local migdir = require "dbhost.migrate.dir"
 local run = require "dbhost.linter.run"
 local gitbase = require "dbhost.linter.gitbase"
@@ -56,37 +59,77 @@ function M.unchanged(ws, opts)
   return msg or nil
 end
 
-function M.add(r, ws, opts)
-  r:step("new migration files pass lint", function(step)
-    local dir, derr = migdir.open(ws.dir)
-    if not dir then return step:fail(derr) end
+-- plan(ws, opts) -> { files =, history =, dir =, ref = } | { skip = message } | { fail = message }:
+-- which migration files the lint step lints (new against the base, or all with --full) and
+-- which came before them. Cached per opts: the replay step asks first (trace_pause).
+local function plan(ws, opts)
+  if opts._lint_plan then return opts._lint_plan end
+  local p
+  local dir, derr = migdir.open(ws.dir)
+  if not dir then
+    p = { fail = derr }
+  else
     local ref = opts.base or gitbase.default_ref()
     local at = ref and gitbase.files_at(ref, ws.dir)
-    if not opts.full then
-      if not at then return step:skip("no git base to compare with (use --base REF or --full)") end
-      local quiet = M.unchanged(ws, opts)
-      if quiet then return step:skip(quiet) end
+    local quiet = not opts.full and (not at and "no git base to compare with (use --base REF or --full)"
+      or M.unchanged(ws, opts))
+    if quiet then
+      p = { skip = quiet }
+    else
+      local latest
+      for name in pairs(at or {}) do
+        local v = migdir.version_of(name)
+        if not latest or v > latest then latest = v end
+      end
+      local history, files = {}, {}
+      for _, f in ipairs(dir.files) do
+        local is_new = not at or not at[f.name]
+        local entry = { path = f.path, text = f:text(), version = f.version,
+                        base = (at and is_new) and { ref = opts.base or ref:sub(1, 12), latest = latest } or nil }
+        if opts.full or is_new then files[#files + 1] = entry else history[#history + 1] = entry end
+      end
+      p = { dir = dir, ref = ref, files = files, history = history }
+      if #files == 0 then p.skip = "no migration file is new against " .. (ref or "the base"):sub(1, 12) end
     end
-    local latest
-    for name in pairs(at or {}) do
-      local v = migdir.version_of(name)
-      if not latest or v > latest then latest = v end
-    end
-    local history, files = {}, {}
-    for _, f in ipairs(dir.files) do
-      local is_new = not at or not at[f.name]
-      local entry = { path = f.path, text = f:text(), version = f.version,
-                      base = (at and is_new) and { ref = opts.base or ref:sub(1, 12), latest = latest } or nil }
-      if opts.full or is_new then files[#files + 1] = entry else history[#history + 1] = entry end
-    end
-    if #files == 0 then return step:skip("no migration file is new against " .. ref:sub(1, 12)) end
+  end
+  opts._lint_plan = p
+  return p
+end
+
+--- check_step.trace_pause(ws, opts, shared) -> pause | nil: when the lint step will trace new
+-- files, the opts.pause for the replay step's dir:// load (dbhost.schema.source): the replay
+-- stops where the new files begin, its dev database is copied there (trace.copy_dev) and
+-- shared.url names the copy, which check_step.add then traces on instead of starting a
+-- server and replaying again. nil without --trace work to do.
+function M.trace_pause(ws, opts, shared)
+  if opts.no_trace then return nil end
+  local p = plan(ws, opts)
+  if not p.files or #p.files == 0 then return nil end
+  local last = p.history[#p.history]
+  return {
+    version = last and last.version,
+    at = function(dev)
+      local ok, url = pcall(trace.copy_dev, dev, last == nil)
+      shared.url = ok and url or nil
+    end,
+  }
+end
+
+--- check_step.add(r, ws, opts [, shared]): the step; shared.url (from trace_pause), when
+-- set, is the database the new files are traced on
+function M.add(r, ws, opts, shared)
+  r:step("new migration files pass lint", function(step)
+    local p = plan(ws, opts)
+    if p.fail then return step:fail(p.fail) end
+    if p.skip then return step:skip(p.skip) end
+    local dir, files, history = p.dir, p.files, p.history
     local dev_url = opts.dev_url or ws.config.dev or "local://postgres"
     local res = run.lint { files = files, history = history, lint_config = ws.config.lint or {},
                            pg_version = run.pg_version_of(dev_url) or "15" }
     local traced = ""
     if not opts.no_trace then
       local ok, err = pcall(trace.attach, res, {
-        history = history, files = files, dev_url = dev_url, dir = dir,
+        history = history, files = files, dev_url = dev_url, dir = dir, url = shared and shared.url,
       })
       traced = ok and ", measured on the dev database" or ("; not measured: " .. tostring(err))
     end

@@ -7,7 +7,10 @@
 --   scans    tables whose sequential-scan count grew (pg_stat_xact_user_tables).
 --
 --   trace.attach(res, { history = files, files = files, dev_url = URL, tx_mode = "file",
---                       dir = nil | the migration directory the files belong to })
+--                       dir = nil | the migration directory the files belong to,
+--                       url = nil | a database already holding the history })
+-- With o.url (from trace.copy_dev: check-migrations' replay copied its dev database
+-- where the new files begin) nothing is started or replayed: the files are traced there.
 -- adds res.trace = { fact, ... } (fact = { file=, line=, statement=, locks = {{relation=, mode=}},
 -- held = {..}, rewrites = {names}, scans = {{relation=, count=}}, error=, skipped= }),
 -- sets finding.trace for findings on a traced statement, and flags disagreements
@@ -346,25 +349,58 @@ local function quoted_table(msg)
   return names
 end
 
+--- trace.copy_dev(dev [, empty]) -> url | nil, message: a database on dev's server (dbhost.db.dev,
+-- a throwaway server of this run) in the state dev's database is in now: a copy made with
+-- CREATE DATABASE ... TEMPLATE while no session is open on it, living as long as the server.
+-- The state to trace new files on, taken from a replay paused before them (dbhost.schema.
+-- source's opts.pause). With empty = true (no file ran yet) the server's own `postgres`
+-- database, untouched since initdb, is that state already and no copy is made.
+function M.copy_dev(dev, empty)
+  local srv_url = dev.server and dev.server.url
+  local db = type(dev.url) == "string" and dev.url:match("^postgresql:///([^?]*)")
+  if not srv_url or not db or db == "" then return nil, "the dev database is not on a throwaway server of this run" end
+  local function on(name) return (srv_url:gsub("^(postgresql:///)[^?]*", "%1" .. name)) end
+  if empty and db ~= "postgres" then return on("postgres") end
+  local admin, err = connect.open(on(db == "template1" and "postgres" or "template1"))
+  if not admin then return nil, err end
+  local name = "dbhost_trace"
+  local version = admin:exec("SHOW server_version_num")
+  -- FILE_COPY (PostgreSQL 15+) copies files instead of logging every page: the faster way
+  -- on a server without fsync, the more so the bigger the schema
+  local strategy = version and tonumber(version.rows[1].server_version_num) >= 150000 and " STRATEGY FILE_COPY" or ""
+  local ok, cerr = admin:exec(("CREATE DATABASE %s TEMPLATE %s%s"):format(admin:escape_identifier(name),
+    admin:escape_identifier(db), strategy))
+  admin:close()
+  if not ok then return nil, errors.message(cerr) end
+  return on(name)
+end
+
 --- trace.attach(res, o)
 function M.attach(res, o)
-  local dev, err = devdb.open(o.dev_url or "local://postgres")
-  if not dev then errors.failed("--trace needs a throwaway database: %s", tostring(err)) end
-  local conn, cerr = connect.open(dev.url)
+  local dev, url
+  if o.url then
+    url = o.url
+  else
+    local err
+    dev, err = devdb.open(o.dev_url or "local://postgres")
+    if not dev then errors.failed("--trace needs a throwaway database: %s", tostring(err)) end
+    url = dev.url
+  end
+  local conn, cerr = connect.open(url)
   if not conn then
-    dev:close()
+    if dev then dev:close() end
     errors.failed("--trace: cannot connect to the throwaway database: %s", cerr)
   end
   local ok, perr = pcall(function()
-    M.replay(conn, o.history or {}, o.dir)
+    if not o.url then M.replay(conn, o.history or {}, o.dir) end
     res.trace = {}
     for _, f in ipairs(o.files) do
       M.seed(conn)
-      for _, fact in ipairs(trace_file(conn, dev.url, f, o.tx_mode or "file")) do res.trace[#res.trace + 1] = fact end
+      for _, fact in ipairs(trace_file(conn, url, f, o.tx_mode or "file")) do res.trace[#res.trace + 1] = fact end
     end
   end)
   conn:close()
-  dev:close()
+  if dev then dev:close() end
   if not ok then error(perr, 0) end
   -- facts beside the findings, and where they disagree
   local byline = {}

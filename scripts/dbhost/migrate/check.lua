@@ -58,16 +58,22 @@ function M.run(opts)
   end)
 
   -- the replayed schema (dbhost.migrate.replay through the dir:// source: the executor,
-  -- and the replay cache for a directory replayed before on the same dev database)
-  local have
+  -- and the replay cache for a directory replayed before on the same dev database). When
+  -- the lint step will trace new files, the replay pauses where they begin and its dev
+  -- database is copied there for the trace (kept: the server stays up until the lint step).
+  local have, kept
+  local traced_on = {}
   r:step("migrations replay cleanly on a throwaway database", function(step)
     local quick = lint_step.unchanged(ws, opts)   -- nothing changed against the git base
     if quick then return step:skip(quick) end
     local dir, derr = migdir.open(ws.dir)
     if not dir then return step:fail(derr) end
     local dev_url = desired.dev_url(ws, opts)
+    local pause = lint_step.trace_pause(ws, opts, traced_on)
     local info
-    have, info = source.load("dir://" .. ws.dir, { dev_url = dev_url })
+    have, info = source.load("dir://" .. ws.dir, { dev_url = dev_url, pause = pause, keep = pause and "on_miss" })
+    if info and type(info) == "table" and info.dev then kept = info end
+    if not have or not kept then traced_on.url = nil end   -- its server is gone (or never was)
     if not have then return step:fail(info) end
     local stmts = 0
     for _, f in ipairs(dir.files) do stmts = stmts + #assert(f:statements()) end
@@ -90,7 +96,11 @@ function M.run(opts)
     end
     step:note("in sync with " .. dburl.redact(src))
   end)
-  lint_step.add(r, ws, opts)
+  lint_step.add(r, ws, opts, traced_on)
+  if kept then
+    kept.conn:close()
+    kept.dev:close()
+  end
 
   -- every password text of the URLs in play is masked, whatever message quoted it
   local secrets = dburl.secrets(desired.dev_url(ws, opts))

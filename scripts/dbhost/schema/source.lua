@@ -16,7 +16,12 @@
 --
 -- opts: dev_url (default "local://postgres"), schemas (list), keep = true to
 -- get info.dev and info.conn back open (the caller closes them; the diff
--- command applies its plan there to verify it).
+-- command applies its plan there to verify it). For dir:// on a throwaway server of
+-- this run (not a postgres:// dev URL), opts.pause = { version = V | nil, at = fn }
+-- stops the replay after version V (before the first file when nil), calls fn(dev)
+-- while no session is open on the dev database (so fn may copy it with CREATE
+-- DATABASE ... TEMPLATE), then replays the rest: check-migrations traces the new
+-- files on such a copy instead of starting a second server (dbhost.linter.check_step).
 local fs = require "dbhost.fs"
 local url = require "dbhost.db.url"
 local errors = require "dbhost.errors"
@@ -69,6 +74,30 @@ cache_parts = function(opts, parts)
   return out
 end
 
+-- The replay of dir on dev in two parts around pause (see opts.pause above): the same
+-- files run as in one replay (the executor resumes from its revisions table).
+local function replay_paused(dev, dir, pause)
+  local conn, err = connect.dev(dev.url)
+  if not conn then return nil, err end
+  if pause.version then
+    local ok, rerr = replay.run(conn, dir, { to_version = pause.version })
+    if not ok then
+      conn:close()
+      return nil, rerr
+    end
+  end
+  conn:close()
+  pause.at(dev)
+  conn, err = connect.dev(dev.url)
+  if not conn then return nil, err end
+  local ok, rerr = replay.run(conn, dir)
+  if not ok then
+    conn:close()
+    return nil, rerr
+  end
+  return conn
+end
+
 -- Run a list of { name, text } scripts (or, with scripts.dir, replay that migration
 -- directory) on a fresh dev database and inspect it.
 local function load_scripts(scripts, opts, info)
@@ -81,7 +110,12 @@ local function load_scripts(scripts, opts, info)
   end
   if scripts.dir then
     conn:close()
-    local rconn, err = replay.onto_dev(dev, scripts.dir)
+    local rconn, err
+    if opts.pause and not dev.admin_url then
+      rconn, err = replay_paused(dev, scripts.dir, opts.pause)
+    else
+      rconn, err = replay.onto_dev(dev, scripts.dir)
+    end
     if not rconn then
       dev:close()
       return nil, err
