@@ -92,13 +92,38 @@ end
 -- run's server, and when the files run this time took SNAPSHOT_MIN_SECONDS or more,
 -- dev.keep_snapshot asks dev:close() to store it again with the new template.
 -- note says what was reused.
-function M.onto_dev(dev, dir)
-  if not dev.admin_url then
-    local conn, err = connect.dev(dev.url)
-    if not conn then return nil, err end
+-- pause = { version = V | nil, at = fn } (check-migrations' lint trace): the replay stops
+-- after the files up to version V (none when nil), pause.at(dev) is called with no
+-- connection open on the dev database (it copies that state), and the replay goes on; a
+-- template is then used only up to that point.
+function M.onto_dev(dev, dir, pause)
+  -- the files up to the pause
+  local pause_k
+  if pause then
+    pause_k = 0
+    for k, f in ipairs(dir.files) do
+      if pause.version and f.version <= pause.version then pause_k = k end
+    end
+  end
+  local function run_paused(conn)
+    if pause then
+      local ok, rerr, code = true, nil, nil
+      if pause_k > 0 then ok, rerr, code = M.run(conn, dir, { to_version = pause.version }) end
+      if not ok then return nil, rerr, code end
+      conn:close()
+      pause.at(dev)
+      local err
+      conn, err = connect.dev(dev.url)
+      if not conn then return nil, err end
+    end
     local ok, rerr, code = M.run(conn, dir)
     if not ok then conn:close() return nil, rerr, code end
     return conn
+  end
+  if not dev.admin_url then
+    local conn, err = connect.dev(dev.url)
+    if not conn then return nil, err end
+    return run_paused(conn)
   end
   local names = prefix_names(dir)
   local admin, aerr = connect.dev(dev.admin_url)
@@ -110,7 +135,7 @@ function M.onto_dev(dev, dir)
   local have = {}
   for i, r in ipairs(res.rows) do have[r.datname] = i end
   local from_k = 0
-  for k = #names, 1, -1 do
+  for k = math.min(#names, pause_k or #names), 1, -1 do
     if have[names[k]] then from_k = k break end
   end
   local scratch = admin:escape_identifier(dev.dbname)
@@ -133,8 +158,9 @@ function M.onto_dev(dev, dir)
   conn, err = connect.dev(dev.url)
   if not conn then return fail(err) end
   local t0 = proc.now()
-  local ok, rerr, rcode = M.run(conn, dir)
-  if not ok then conn:close() return fail(rerr, rcode) end
+  local rerr, rcode
+  conn, rerr, rcode = run_paused(conn)
+  if not conn then return fail(rerr, rcode) end
   local took = proc.now() - t0
   -- a throwaway server's new template is worth making only if the server is kept
   if #names > 0 and from_k < #names and (not dev.snapshot or took >= M.SNAPSHOT_MIN_SECONDS) then

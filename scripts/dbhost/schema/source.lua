@@ -74,30 +74,6 @@ cache_parts = function(opts, parts)
   return out
 end
 
--- The replay of dir on dev in two parts around pause (see opts.pause above): the same
--- files run as in one replay (the executor resumes from its revisions table).
-local function replay_paused(dev, dir, pause)
-  local conn, err = connect.dev(dev.url)
-  if not conn then return nil, err end
-  if pause.version then
-    local ok, rerr = replay.run(conn, dir, { to_version = pause.version })
-    if not ok then
-      conn:close()
-      return nil, rerr
-    end
-  end
-  conn:close()
-  pause.at(dev)
-  conn, err = connect.dev(dev.url)
-  if not conn then return nil, err end
-  local ok, rerr = replay.run(conn, dir)
-  if not ok then
-    conn:close()
-    return nil, rerr
-  end
-  return conn
-end
-
 -- Run a list of { name, text } scripts (or, with scripts.dir, replay that migration
 -- directory) on a fresh dev database and inspect it.
 local function load_scripts(scripts, opts, info)
@@ -111,8 +87,9 @@ local function load_scripts(scripts, opts, info)
   if scripts.dir then
     conn:close()
     local rconn, err
-    if opts.pause and not dev.admin_url then
-      rconn, err = replay_paused(dev, scripts.dir, opts.pause)
+    if opts.pause and (not dev.admin_url or dev.snapshot) then
+      -- a throwaway server of this run: the trace copies the state at the pause
+      rconn, err = replay.onto_dev(dev, scripts.dir, opts.pause)
     else
       rconn, err = replay.onto_dev(dev, scripts.dir)
     end
