@@ -135,7 +135,7 @@ function M.of(plan, from, to)
   for mi, m in ipairs(ms) do
     for n, d in ipairs(m.deps or {}) do
       local a = owner_of(d.from)
-      if a and owner_of(d.to) then
+      if a then
         local l = by_owner[a]
         if not l then l = {}; by_owner[a] = l end
         l[#l + 1] = mi + 2 * n
@@ -169,7 +169,7 @@ function M.of(plan, from, to)
       local d = dep_at(code)
       local to_id = owner_of(d.to)
       -- a stub's own foreign keys are left out, so what they point at is not needed
-      if to_id ~= id and not full[to_id] and not stub[to_id] and not (stub[id] and is_fk(d.from)) then
+      if to_id and to_id ~= id and not full[to_id] and not stub[to_id] and not (stub[id] and is_fk(d.from)) then
         stub[to_id] = true
         queue[#queue + 1] = to_id
       end
