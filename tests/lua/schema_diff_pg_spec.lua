@@ -211,7 +211,9 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
         return m
       end
     end
-    local r = inspect.inspect_many({ job(a, "a"), job(b, "b") }, function()
+    local r = inspect.inspect_many({ job(a, "a"), job(b, "b") }, function(relations)
+      -- told how many relations the two inspections read
+      assert.is_true(math.type(relations) == "integer" and relations >= 0)
       -- both connections have their catalog queries out: nothing else may run on them now
       assert.has_error(function() a:exec("SELECT 1") end)
       assert.has_error(function() b:exec("SELECT 1") end)

@@ -178,6 +178,9 @@ end
 
 M.recreate = recreate
 
+-- Relations (both sides) from which the dev database is opened while they are read.
+M.EARLY_DEV_RELATIONS = 300
+
 --- the command's flags
 M.options = {
   { "from", arg = "SRC", help = "the current state" },
@@ -196,11 +199,14 @@ function M.run(opts)
   local lopts = { dev_url = opts.dev_url, schemas = opts.schema, keep = not opts.skip_verify }
   -- both sides are read at the same time; when the current state is a database, the dev
   -- database for the verification is opened meanwhile (closed unused if nothing changed)
-  -- (when that fails, the verification tries again and says why)
+  -- (when that fails, the verification tries again and says why); not for small schemas,
+  -- read in less time than a dev server takes to start
   local dev
   local meanwhile
   if not opts.skip_verify and opts.from:match("^postgres[a-z]*://") then
-    meanwhile = function() dev = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL) end
+    meanwhile = function(relations)
+      if relations >= M.EARLY_DEV_RELATIONS then dev = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL) end
+    end
   end
   local from, finfo, to, tinfo = source.load_pair(opts.from, lopts, opts.to,
     { dev_url = opts.dev_url, schemas = opts.schema }, meanwhile)

@@ -62,7 +62,8 @@ end
 local Q = {}
 
 Q.schemas = [[
-SELECT n.oid, n.nspname AS name, d.description AS comment, ]] .. acl_expr("n.nspacl", "n", "n.nspowner") .. [[ AS grants
+SELECT n.oid, n.nspname AS name, d.description AS comment, ]] .. acl_expr("n.nspacl", "n", "n.nspowner") .. [[ AS grants,
+  (SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid) AS relations
 FROM pg_catalog.pg_namespace n
 ]] .. description("d", "pg_namespace", "n.oid") .. [[
 
@@ -351,7 +352,7 @@ end
 -- simple protocol runs several statements in one string) and return next() -> the rows of
 -- the next one | nil, message, sqlstate. A failed query ends the list. While overlapped
 -- (inspect_many), next() lets the other inspections work before it waits. | nil, err, code
-local function send_all(conn, oids, list)
+local function send_all(conn, oids, list, size)
   local text = {}
   for i, sql in ipairs(list) do
     text[i] = sql:gsub("%$1::oid%[%]", "'" .. oids .. "'::pg_catalog.oid[]")
@@ -359,7 +360,7 @@ local function send_all(conn, oids, list)
   local sent, err, code = conn:send(table.concat(text, ";\n"))
   if not sent then return nil, err, code end
   local co, got = coroutine.running(), 0
-  if overlapped[co] then overlapped[co] = "batch" end
+  if overlapped[co] then overlapped[co] = size or 0 end
   return function()
     if overlapped[co] then coroutine.yield() end
     local res, rerr, rcode = conn:next_result()
@@ -377,38 +378,43 @@ end
 -- together, each in a coroutine; the inspections inside them (inspect.inspect) send their
 -- catalog queries and let the others run before waiting, so two databases are read in
 -- about the time of one. A job's results (or false, error when it raised) come back in
--- order. meanwhile(), if given, runs once every job is waiting for its server to run its
--- catalog queries (or is done): work of its own that then costs no time.
+-- order. meanwhile(relations), if given, runs once every job is waiting for its server to
+-- run its catalog queries (or is done), with the number of relations (tables, indexes,
+-- views, sequences) those queries read: work of its own that then costs no time, if
+-- they take long enough.
 function M.inspect_many(jobs, meanwhile)
   local cos, results = {}, {}
   for i, job in ipairs(jobs) do
     cos[i] = coroutine.create(job)
     overlapped[cos[i]] = true
   end
-  local alive = #cos
+  local alive, size = #cos, 0
   while alive > 0 do
     local busy = 0
+    size = 0
     for i, co in ipairs(cos) do
       if coroutine.status(co) == "suspended" then
         local r = table.pack(coroutine.resume(co))
         if coroutine.status(co) == "dead" then
           alive = alive - 1
           results[i] = r
-        elseif overlapped[co] == "batch" then
+        elseif type(overlapped[co]) == "number" then
           busy = busy + 1
+          size = size + overlapped[co]
         end
       end
     end
     if meanwhile and busy == alive then
-      meanwhile()
+      meanwhile(size)
       meanwhile = nil
     end
   end
-  if meanwhile then meanwhile() end
+  if meanwhile then meanwhile(0) end
   return results
 end
 
--- The schemas to inspect: { oid = name } and the oid array literal.
+-- The schemas to inspect (into m.schemas): the oid array literal and how many relations
+-- they hold | nil, message, sqlstate.
 local function pick_schemas(conn, opts, m)
   local rows, err, code = exec(conn, Q.schemas)
   if not rows then return nil, err, code end
@@ -417,14 +423,15 @@ local function pick_schemas(conn, opts, m)
     want = {}
     for _, s in ipairs(opts.schemas) do want[s] = true end
   end
-  local oids = {}
+  local oids, relations = {}, 0
   for _, r in ipairs(rows) do
     if not want or want[r.name] then
       m.schemas[r.name] = { name = r.name, comment = r.comment, grants = split(r.grants) }
       oids[#oids + 1] = r.oid
+      relations = relations + tonumber(r.relations)
     end
   end
-  return "{" .. table.concat(oids, ",") .. "}"
+  return "{" .. table.concat(oids, ",") .. "}", relations
 end
 
 local function parse_options(s)
@@ -434,8 +441,9 @@ end
 -- Run every catalog query and build the model. The caller's search_path is
 -- emptied for the duration (names then come back qualified) and restored.
 local function build(conn, opts, m, relname)
-  local oids, err, code = pick_schemas(conn, opts, m)
-  if not oids then return nil, err, code end
+  local oids, relations, code = pick_schemas(conn, opts, m)
+  if not oids then return nil, relations, code end
+  local err
   local wanted_schema = m.schemas
   -- Every other query goes in one string: the server runs them back to back (in one
   -- snapshot) while the rows of each are turned into the model here.
@@ -457,7 +465,7 @@ local function build(conn, opts, m, relname)
     Q.event_triggers,
     Q.default_privileges,
     Q.deps,
-  })
+  }, relations)
   if not nextq then return nil, err, code end
 
   local rows
