@@ -139,7 +139,8 @@ static double now_seconds(void) {
 ** Wait until fd has one of `events`, at most one slice and never past
 ** `deadline` (0 = none). 1 ready, 0 not yet (or EINTR), -1 error with errno.
 */
-static int wait_socket(int fd, short events, double deadline) {
+/* The milliseconds a poll may wait: one slice, never past `deadline` (0 = none). */
+static int slice_ms(double deadline) {
   int ms = POLL_SLICE_MS;
   if (deadline > 0) {
     double left = deadline - now_seconds();
@@ -148,12 +149,17 @@ static int wait_socket(int fd, short events, double deadline) {
     if (left * 1000 < ms)
       ms = (int)(left * 1000) + 1;
   }
+  return ms;
+}
+
+static int wait_socket(int fd, short events, double deadline) {
   struct pollfd p = {.fd = fd, .events = events, .revents = 0};
-  int r = poll(&p, 1, ms);
+  int r = poll(&p, 1, slice_ms(deadline));
   if (r < 0 && errno == EINTR)
     return 0;
   return r;
 }
+
 /*
 ** Connections that have a query out (conn:send) and whose results are not all read.
 ** While dbhost waits on one connection, or is about to hand a result to Lua, it reads
@@ -196,14 +202,6 @@ static void pump_others(pg_conn *self) {
 ** reading meanwhile whatever the other pumped connections receive. >0 when fd is ready.
 */
 static int wait_socket_for(pg_conn *self, int fd, short events, double deadline) {
-  int ms = POLL_SLICE_MS;
-  if (deadline > 0) {
-    double left = deadline - now_seconds();
-    if (left < 0)
-      left = 0;
-    if (left * 1000 < ms)
-      ms = (int)(left * 1000) + 1;
-  }
   struct pollfd p[PUMP_MAX + 1];
   pg_conn *who[PUMP_MAX + 1];
   int n = 0;
@@ -217,7 +215,7 @@ static int wait_socket_for(pg_conn *self, int fd, short events, double deadline)
       who[n++] = o;
     }
   }
-  int r = poll(p, (nfds_t)n, ms);
+  int r = poll(p, (nfds_t)n, slice_ms(deadline));
   if (r < 0 && errno == EINTR)
     return 0;
   if (r <= 0)
