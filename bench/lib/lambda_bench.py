@@ -44,6 +44,8 @@ def start_bootstrap(environ):
 
 def stop_bootstrap(p):
     """Kill bootstrap and the dbhost it runs, and wait until both are gone."""
+    if p.poll() is not None:
+        sys.exit("bootstrap exited on its own (status %s)" % p.returncode)
     try:
         os.killpg(p.pid, signal.SIGKILL)
     except ProcessLookupError:

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import stat
+import signal
 import subprocess
 import sys
 import time
@@ -109,7 +110,9 @@ def start_bootstrap(fn_zip, handler="migrate", tag=None, extra_files=None, layer
             env[k] = os.environ[k]
     log = open(os.path.join(WORK, "bootstrap-%s.log" % (tag or fn_zip)), "w+b")
     outputs.append(log.name)
-    p = subprocess.Popen([os.path.join(layer_dir or layer, "bootstrap")], env=env, cwd=task, stdout=log, stderr=log)
+    # its own process group: stop() ends bootstrap and the dbhost it forks together
+    p = subprocess.Popen([os.path.join(layer_dir or layer, "bootstrap")], env=env, cwd=task, stdout=log, stderr=log,
+                         start_new_session=True)
     procs.append(p)
     return p
 
@@ -133,9 +136,23 @@ def layer_variant(tag, change):
 
 
 def stop(p):
-    if p.poll() is None:
-        p.kill()
+    """Kill bootstrap and the dbhost it runs, and wait until both are gone: dbhost dies with
+    bootstrap (a parent-death signal) only a moment later, and meanwhile its long poll of
+    invocation/next could take the next test's event, which would then never be answered."""
+    if p.poll() is not None:
+        return   # reaped already: its pid is no longer known to be ours (nothing is signalled)
+    try:
+        os.killpg(p.pid, signal.SIGKILL)   # not reaped: the group id is still bootstrap's
+    except ProcessLookupError:
+        pass
     p.wait()
+    end = time.time() + 10
+    while time.time() < end:
+        try:
+            os.killpg(p.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.005)
 
 
 def event(kind, rid, props, old=None, physical=None):
