@@ -19,13 +19,12 @@ import http.client
 import json
 import os
 import statistics
-import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "lambda"))
-from standins import ResponseBucket, RuntimeApi, SecretsManager  # noqa: E402
+from standins import ResponseBucket, RuntimeApi, SecretsManager, stop_runtime  # noqa: E402
 
 layer, task, mhash, runs, events = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 runtime = RuntimeApi()
@@ -43,22 +42,10 @@ def start_bootstrap(environ):
 
 
 def stop_bootstrap(p):
-    """Kill bootstrap and the dbhost it runs, and wait until both are gone."""
     if p.poll() is not None:
         sys.exit("bootstrap exited on its own (status %s)" % p.returncode)
-    try:
-        os.killpg(p.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    p.wait()
-    end = time.time() + 10
-    while time.time() < end:
-        try:
-            os.killpg(p.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.001)
-    sys.exit("bootstrap's dbhost did not exit")
+    if not stop_runtime(p):
+        sys.exit("bootstrap's dbhost did not exit")
 
 
 def wait_next_calls(n, timeout=10):

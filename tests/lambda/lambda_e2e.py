@@ -16,12 +16,11 @@ import json
 import os
 import shutil
 import stat
-import signal
 import subprocess
 import sys
 import time
 
-from standins import BlackHole, ResponseBucket, RuntimeApi, SecretsManager
+from standins import BlackHole, ResponseBucket, RuntimeApi, SecretsManager, stop_runtime
 
 WORK, LAYER_ZIP, FN_DIR, PG_SOCKET, PG_PORT, NEEDS_GONE_LIB = sys.argv[1:7]
 ACCESS_KEY = "AKIDLAMBDAE2E0000001"
@@ -136,23 +135,7 @@ def layer_variant(tag, change):
 
 
 def stop(p):
-    """Kill bootstrap and the dbhost it runs, and wait until both are gone: dbhost dies with
-    bootstrap (a parent-death signal) only a moment later, and meanwhile its long poll of
-    invocation/next could take the next test's event, which would then never be answered."""
-    if p.poll() is not None:
-        return   # reaped already: its pid is no longer known to be ours (nothing is signalled)
-    try:
-        os.killpg(p.pid, signal.SIGKILL)   # not reaped: the group id is still bootstrap's
-    except ProcessLookupError:
-        pass
-    p.wait()
-    end = time.time() + 10
-    while time.time() < end:
-        try:
-            os.killpg(p.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.005)
+    stop_runtime(p)
 
 
 def event(kind, rid, props, old=None, physical=None):

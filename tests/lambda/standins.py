@@ -15,8 +15,10 @@ Used by lambda_e2e.py and bench/lambda.sh; nothing here is a mock of PostgreSQL.
 """
 import calendar
 import json
+import os
 import queue
 import select
+import signal
 import socket
 import sys
 import threading
@@ -27,6 +29,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
+
+
+def stop_runtime(p):
+    """End a bootstrap started with start_new_session=True and the dbhost it forks, and wait
+    until both are gone: dbhost dies with bootstrap (a parent-death signal) only a moment
+    later, and meanwhile its long poll of invocation/next could take the next event, which
+    would then never be answered. A bootstrap already reaped is not signalled (its pid is no
+    longer known to be ours). False when the group did not go within 10 s."""
+    if p.poll() is not None:
+        return True
+    try:
+        os.killpg(p.pid, signal.SIGKILL)   # not reaped: the group id is still bootstrap's
+    except ProcessLookupError:
+        pass
+    p.wait()
+    end = time.time() + 10
+    while time.time() < end:
+        try:
+            os.killpg(p.pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.002)
+    return False
 
 
 class _Server(ThreadingHTTPServer):
