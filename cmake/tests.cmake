@@ -15,12 +15,13 @@ foreach(src IN LISTS DBHOST_C_TESTS)
 endforeach()
 
 # A PostgreSQL server for the suites that need one: started by tests/lib/pgserver.sh
-# (initdb into the build tree, unix socket only, run as an unprivileged user when
-# ctest runs as root) as a ctest fixture. Tests whose name has "pg" as a word (test_pg.c, pg_spec.lua, apply_pg.sh) require
+# (initdb into a folder of its own in /tmp, not the build tree: as root the server user
+# must reach it, and a clone may sit in a private folder; unix socket only, run as an
+# unprivileged user when ctest runs as root) as a ctest fixture. Tests whose name has "pg" as a word (test_pg.c, pg_spec.lua, apply_pg.sh) require
 # it and find it through DBHOST_TEST_DATABASE_URL.
 string(MD5 DBHOST_BUILD_HASH "${CMAKE_BINARY_DIR}")
 string(SUBSTRING "${DBHOST_BUILD_HASH}" 0 10 DBHOST_BUILD_HASH)
-set(DBHOST_TEST_PG_DIR "${CMAKE_BINARY_DIR}/test-pg")
+set(DBHOST_TEST_PG_DIR "/tmp/dbhost-ctest-${DBHOST_BUILD_HASH}-server/data")
 set(DBHOST_TEST_PG_SOCKET "/tmp/dbhost-ctest-${DBHOST_BUILD_HASH}")
 set(DBHOST_TEST_DATABASE_URL "postgresql:///postgres?host=${DBHOST_TEST_PG_SOCKET}&user=postgres")
 add_test(NAME pg/start COMMAND bash ${CMAKE_SOURCE_DIR}/tests/lib/pgserver.sh start ${DBHOST_TEST_PG_DIR} ${DBHOST_TEST_PG_SOCKET})

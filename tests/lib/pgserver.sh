@@ -116,7 +116,12 @@ start)
   [[ $(id -u) -ne 0 ]] || ensure_user
   stop_server "$DATADIR"
   rm -rf "$DATADIR" "$SOCKETDIR"
-  mkdir -p "$(dirname "$DATADIR")"
+  # DATADIR's folder may be in /tmp: made here if missing, else it must be this user's own
+  # real folder (never a link another user planted)
+  parent=$(dirname "$DATADIR")
+  [[ -e $parent || -L $parent ]] || mkdir -p -m 755 "$parent"
+  [[ -d $parent && ! -L $parent && $(stat -c %u "$parent") -eq $(id -u) ]] ||
+    die "refusing $parent: not a folder of this user (a link, or another user's)"
   mkdir -m 700 "$DATADIR"
   mkdir -m 755 "$SOCKETDIR"
   : >"$LOG"
