@@ -314,6 +314,11 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     assert.is_nil(tpart.tables["public.t20"])
     assert.truthy(fpart.views["public.v7"] and fpart.tables["public.t7"])
     assert.is_nil(fpart.tables["public.t7"].constraints.t7_up_fkey)
+    -- t1 is there only for t5's foreign key: a key stub (its key column and primary key);
+    -- t7 is read by the view: whole
+    assert.same({ "id" }, (function() local c = {} for k in pairs(fpart.tables["public.t1"].columns) do c[#c + 1] = k end return c end)())
+    assert.same({ "t1_pkey" }, (function() local c = {} for k in pairs(fpart.tables["public.t1"].constraints) do c[#c + 1] = k end return c end)())
+    assert.truthy(fpart.tables["public.t7"].columns.n)
     local again = assert(diff.plan(fpart, tpart))
     assert.equal(diff.render(plan), diff.render(again))
     -- the part recreated on its own and changed by the plan reaches the desired part

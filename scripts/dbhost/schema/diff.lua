@@ -52,6 +52,7 @@ local M = {}
 local ident, qname, literal = model.ident, model.qname, model.literal
 local needs_using, nested_owner
 local sorted = model.sorted
+local EMPTY = {}
 
 -- Phases: statements are emitted in phase order, then in the order added.
 local P = {
@@ -106,28 +107,14 @@ end
 
 -- Topological order of keys, dependencies first; deps is a list of
 -- {from, to}; ties keep the given order; cycles are broken arbitrarily.
--- deps grouped by their from key, kept per list (a model's deps serve many topo calls)
-local by_from_cache = setmetatable({}, { __mode = "k" })
-local function by_from(deps)
-  local c = by_from_cache[deps]
-  if c and c.n == #deps then return c.map end
-  local map = {}
-  for _, d in ipairs(deps) do
-    local l = map[d.from]
-    if not l then l = {}; map[d.from] = l end
-    l[#l + 1] = d.to
-  end
-  by_from_cache[deps] = { n = #deps, map = map }
-  return map
-end
-
 local function topo(keys, deps)
   local inset, index = {}, {}
   for i, k in ipairs(keys) do inset[k] = true; index[k] = i end
   local needs = {}
-  local from_map = by_from(deps)
+  local from_map = model.deps_from(deps)
   for _, k in ipairs(keys) do
-    for _, to in ipairs(from_map[k] or {}) do
+    for _, n in ipairs(from_map[k] or EMPTY) do
+      local to = deps[n].to
       if inset[to] and to ~= k then
         local l = needs[k]
         if not l then l = {}; needs[k] = l end

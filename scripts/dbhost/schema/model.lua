@@ -246,6 +246,23 @@ function M.compare(a, b)
   return nil, out
 end
 
+--- model.deps_from(deps) -> map: dependency key -> list of positions in deps of the
+-- dependencies from that key (ascending). Built once per list and kept while the list lives
+-- and keeps its length (the planner and the verification look up the same model's deps).
+local deps_from_cache = setmetatable({}, { __mode = "k" })
+function M.deps_from(deps)
+  local c = deps_from_cache[deps]
+  if c and c.n == #deps then return c.map end
+  local map = {}
+  for n, d in ipairs(deps) do
+    local l = map[d.from]
+    if not l then l = {}; map[d.from] = l end
+    l[#l + 1] = n
+  end
+  deps_from_cache[deps] = { n = #deps, map = map }
+  return map
+end
+
 --- model.count(m) -> { tables = n, ... } for reports
 function M.count(m)
   local c = {}
