@@ -303,6 +303,7 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     base[#base + 1] = "CREATE VIEW v7 AS SELECT id FROM t7;"
     changed[#changed + 1] = "CREATE VIEW v7 AS SELECT id, n FROM t7;"
     changed[5] = "CREATE TABLE t5 (id integer PRIMARY KEY, n text, up integer REFERENCES t1 (id), extra date);"
+    changed[#changed + 1] = "CREATE INDEX t9_lower ON t9 (lower(n)) WHERE up > 3;"
     local from = assert(source.load("file://" .. write("sub_a.sql", table.concat(base, "\n")), { dev_url = URL }))
     local to = assert(source.load("file://" .. write("sub_b.sql", table.concat(changed, "\n")), { dev_url = URL }))
     local plan = assert(diff.plan(from, to))
@@ -319,6 +320,11 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     assert.same({ "id" }, (function() local c = {} for k in pairs(fpart.tables["public.t1"].columns) do c[#c + 1] = k end return c end)())
     assert.same({ "t1_pkey" }, (function() local c = {} for k in pairs(fpart.tables["public.t1"].constraints) do c[#c + 1] = k end return c end)())
     assert.truthy(fpart.tables["public.t7"].columns.n)
+    -- t9 is there for its new index: cut to the columns the index names
+    local t9 = {}
+    for k in pairs(fpart.tables["public.t9"].columns) do t9[#t9 + 1] = k end
+    table.sort(t9)
+    assert.same({ "n", "up" }, t9)
     local again = assert(diff.plan(fpart, tpart))
     assert.equal(diff.render(plan), diff.render(again))
     -- the part recreated on its own and changed by the plan reaches the desired part
