@@ -7,6 +7,7 @@ local pg = require "dbhost.pg"
 local proc = require "dbhost.proc"
 local json = require "dbhost.json"
 local model = require "dbhost.schema.model"
+local errors = require "dbhost.errors"
 local diff = require "dbhost.schema.diff"
 local inspect = require "dbhost.schema.inspect"
 local render = require "dbhost.schema.render"
@@ -347,6 +348,36 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     ia.conn:close() ia.dev:close() ib.conn:close() ib.dev:close()
     assert.equal(0, r.status, r.stderr)
     assert.matches("ALTER TYPE public.mood ADD VALUE 'meh' AFTER 'sad';", r.stdout, 1, true)
+  end)
+
+  it("fails the verification of a plan that does not reach the desired schema, on the part and on the whole", function()
+    local compare = require "dbhost.schema.compare"
+    local devdb = require "dbhost.db.dev"
+    local _, ia = assert(source.load("file://" .. write("bad_a.sql", RICH), { dev_url = URL, keep = true }))
+    local _, ib = assert(source.load("file://" .. write("bad_b.sql", CHANGED), { dev_url = URL, keep = true }))
+    -- a planner that forgets its last statement (the part's plan forgets it too, so the part
+    -- is verified, says no, and the whole is verified after it)
+    local prepare, open, stdout = diff.prepare, devdb.open, io.stdout
+    local opened = 0
+    diff.prepare = function(...)
+      local planner = assert(prepare(...))
+      local finish = planner.finish
+      planner.finish = function(self)
+        local plan = assert(finish(self))
+        table.remove(plan.statements)
+        return plan
+      end
+      return planner
+    end
+    devdb.open = function(...) opened = opened + 1 return open(...) end
+    io.stdout = assert(io.open("/dev/null", "w")) -- luacheck: ignore 122 (the command writes its plan there)
+    local ok, err = pcall(compare.run, { from = ia.dev.url, to = ib.dev.url, dev_url = URL })
+    io.stdout:close()
+    diff.prepare, devdb.open, io.stdout = prepare, open, stdout -- luacheck: ignore 122
+    ia.conn:close() ia.dev:close() ib.conn:close() ib.dev:close()
+    assert.is_false(ok)
+    assert.matches("verification failed: the plan does not reach the desired schema", errors.message(err), 1, true)
+    assert.equal(2, opened)
   end)
 
   it("runs schema diff and schema inspect as commands", function()

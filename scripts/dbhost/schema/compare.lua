@@ -46,11 +46,14 @@ end
 -- Least number of tables worth a second connection.
 local PARALLEL_TABLES = 16
 
---- compare.recreate(dev, conn, base) -> true | nil, message: create the model base on the
--- dev database conn is connected to (dev: a dbhost.db.dev or its URL), as the
--- verification does: the SQL in one round trip (dbhost.db.run), except that the tables,
--- the bulk of the work, are created on two connections at once when there are many.
-local function recreate(dev, conn, base)
+--- compare.recreate_start(dev, conn, base) -> finish | nil, message: start creating the
+-- model base on the dev database conn is connected to (dev: a dbhost.db.dev or its URL), as
+-- the verification does, and return at once; finish(more) -> true | nil, message completes
+-- it, then runs the SQL text more (if any) in the same round trip. The SQL goes in as few
+-- round trips as it can (dbhost.db.run.batch), except that the tables, the bulk of the work,
+-- are created on two connections at once when there are many: what comes before them runs
+-- first, the tables are sent on both connections, and the caller works meanwhile.
+function M.recreate_start(dev, conn, base)
   local bplan, err = render.plan(base)
   if not bplan then return nil, err end
   local stmts = bplan.statements
@@ -71,9 +74,14 @@ local function recreate(dev, conn, base)
     local list = (not st.sql:find("REFERENCES", 1, true) and stands_alone(base, key)) and alone or rest
     list[#list + 1] = st.sql
   end
-  if #alone < PARALLEL_TABLES then
-    return run.batch(conn, diff.render(bplan), "(current schema)")
+  local function finish_with(text)
+    return function(more)
+      if more and more ~= "" then text = text .. (text ~= "" and ";\n" or "") .. more end
+      if text == "" then return true end
+      return run.batch(conn, text, "(current schema)")
+    end
   end
+  if #alone < PARALLEL_TABLES then return finish_with(diff.render(bplan)) end
   local function text(from, to)
     local out = {}
     for i = from, to do out[#out + 1] = stmts[i].sql end
@@ -93,15 +101,36 @@ local function recreate(dev, conn, base)
     ok, err = c:send(table.concat(halves[i], ";\n"))
     if not ok then conn2:close() return nil, errors.message(err) end
   end
-  for _, c in ipairs { conn, conn2 } do
-    local res, rerr = c:result()
-    err = err or (not res and errors.message(rerr)) or nil
-  end
-  conn2:close()
-  if err then return nil, "(current schema): " .. err end
   local tail = table.concat(rest, ";\n")
   if last < #stmts then tail = tail .. (tail ~= "" and ";\n" or "") .. text(last + 1, #stmts) end
-  if tail ~= "" then return run.batch(conn, tail, "(current schema)") end
+  local after = finish_with(tail)
+  return function(more)
+    for _, c in ipairs { conn, conn2 } do
+      local res, rerr = c:result()
+      err = err or (not res and errors.message(rerr)) or nil
+    end
+    conn2:close()
+    if err then return nil, "(current schema): " .. err end
+    return after(more)
+  end
+end
+
+--- compare.recreate(dev, conn, base) -> true | nil, message: create the model base on the
+-- dev database conn is connected to (compare.recreate_start, then its finish)
+function M.recreate(dev, conn, base)
+  local finish, err = M.recreate_start(dev, conn, base)
+  if not finish then return nil, err end
+  return finish()
+end
+
+-- Compare the dev database conn holds after the plan with want. -> true | nil, message
+local function check_after(conn, want, opts)
+  local after, ierr = inspect.inspect(conn, { schemas = opts.schemas })
+  if not after then return nil, "inspecting after the plan: " .. tostring(ierr) end
+  local same, diffs = model.compare(after, want)
+  if not same then
+    return nil, "the plan does not reach the desired schema:\n  " .. table.concat(diffs, "\n  ")
+  end
   return true
 end
 
@@ -127,13 +156,7 @@ local function verify_on_dev(plan, base, want, opts, dev)
   conn:exec("RESET check_function_bodies")
   ok, err = apply(conn, plan)
   if not ok then return done(nil, "applying the plan to a copy of the current state: " .. err) end
-  local after, ierr = inspect.inspect(conn, { schemas = opts.schemas })
-  if not after then return done(nil, "inspecting after the plan: " .. tostring(ierr)) end
-  local same, diffs = model.compare(after, want)
-  if not same then
-    return done(nil, "the plan does not reach the desired schema:\n  " .. table.concat(diffs, "\n  "))
-  end
-  return done(true)
+  return done(check_after(conn, want, opts))
 end
 
 -- The same statements, in the same order?
@@ -145,38 +168,63 @@ local function same_statements(a, b)
   return true
 end
 
+-- The verification of a plan between two databases, on the part of the schema it is about
+-- (dbhost.schema.subset): cut from the planner's first step and copied onto the dev database
+-- while the planner finishes. -> part | nil (no part to cut, or no dev database)
+local function start_part(planner, from, to, opts, dev)
+  local fsub, tsub = subset.of(planner:hints(), from, to)
+  if not fsub then return nil end
+  if not dev then dev = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL) end
+  if not dev then return nil end
+  local conn = connect.dev(dev)
+  if not conn then dev:close() return nil end
+  -- function bodies were checked where they came from; the copy need not re-check them
+  conn:exec("SET check_function_bodies = off")
+  local finish = M.recreate_start(dev, conn, fsub)
+  if not finish then conn:close() dev:close() return nil end
+  return { from = fsub, to = tsub, dev = dev, conn = conn, finish = finish }
+end
+
+local function close_part(part)
+  part.conn:close()
+  part.dev:close()
+end
+
+-- Finish the part's verification of plan -> true when the plan of the part is the same
+-- statements and reaches the desired part; false says nothing (the part is used only to say
+-- yes: the caller verifies on the whole).
+local function finish_part(part, plan, opts)
+  local sub_plan = diff.plan(part.from, part.to, opts.plan_opts)
+  if not (sub_plan and same_statements(sub_plan, plan)) then
+    part.finish()
+    close_part(part)
+    return false
+  end
+  local ok
+  if plan.txmode_none then
+    ok = part.finish("RESET check_function_bodies") and apply(part.conn, plan)
+  else
+    -- the rest of the copy and the plan, in one round trip (one implicit transaction)
+    local stmts = { "RESET check_function_bodies" }
+    for i, st in ipairs(plan.statements) do stmts[i + 1] = st.sql end
+    ok = part.finish(table.concat(stmts, ";\n"))
+  end
+  ok = ok and check_after(part.conn, part.to, opts)
+  close_part(part)
+  return ok and true or false
+end
+
 -- Verify: apply the plan to a copy of the current state, inspect, compare with the desired
--- model. A database source is copied onto a dev database: only the part of the schema the
--- plan is about (dbhost.schema.subset) when the plan of that part is the same statements,
--- else all of it; the part is used only to say yes (a failure there is checked on the whole).
+-- model. Between two databases, when the part of the schema the plan is about did not say
+-- yes (finish_part), the whole current schema is copied onto a dev database.
 local function verify(plan, from_info, from, to, opts, dev)
   local conn = from_info.conn
-  if not conn then
-    local fsub, tsub = subset.of(plan, from, to)
-    if fsub then
-      local sub_plan = diff.plan(fsub, tsub, opts.plan_opts)
-      if sub_plan and same_statements(sub_plan, plan) then
-        local ok = verify_on_dev(plan, fsub, tsub, opts, dev)
-        dev = nil
-        if ok then return true end
-      end
-    end
-    if dev then dev:close() end
-    return verify_on_dev(plan, from, to, opts)
-  end
+  if not conn then return verify_on_dev(plan, from, to, opts, dev) end
   if dev then dev:close() end
   local ok, err = apply(conn, plan)
   if not ok then return nil, "applying the plan to a copy of the current state: " .. err end
-  local after, ierr = inspect.inspect(conn, { schemas = opts.schemas })
-  if not after then return nil, "inspecting after the plan: " .. tostring(ierr) end
-  local same, diffs = model.compare(after, to)
-  if not same then
-    return nil, "the plan does not reach the desired schema:\n  " .. table.concat(diffs, "\n  ")
-  end
-  return true
+  return check_after(conn, to, opts)
 end
-
-M.recreate = recreate
 
 -- Relations (both sides) from which the dev database is opened while they are read.
 M.EARLY_DEV_RELATIONS = 300
@@ -216,13 +264,34 @@ function M.run(opts)
     errors.raise_at(to == "ECONFIG" and 2 or 1, { code = to }, "%s: %s", tinfo == 1 and "--from" or "--to", finfo)
   end
   local plan_opts = { concurrent_index = opts.concurrent_index and { create = true, drop = true } or nil }
-  local plan, perr = diff.plan(from, to, plan_opts)
-  if not plan then errors.failed("%s", perr) end
+  local vopts = { dev_url = opts.dev_url, schemas = opts.schema, plan_opts = plan_opts }
+  local planner, perr = diff.prepare(from, to, plan_opts)
+  if not planner then
+    if dev then dev:close() end
+    errors.failed("%s", perr)
+  end
+  -- between two databases, the part of the schema the plan is about is copied onto the dev
+  -- database while the plan is made
+  local part
+  if not opts.skip_verify and not finfo.conn then
+    part = start_part(planner, from, to, vopts, dev)
+    if part then dev = nil end
+  end
+  local plan
+  plan, perr = planner:finish()
+  if not plan then
+    if part then part.finish() close_part(part) end
+    if dev then dev:close() end
+    errors.failed("%s", perr)
+  end
   local vok, verr = true, nil
   if not opts.skip_verify and #plan.statements > 0 then
-    vok, verr = verify(plan, finfo, from, to, { dev_url = opts.dev_url, schemas = opts.schema, plan_opts = plan_opts }, dev)
-  elseif dev then
-    dev:close()
+    if not (part and finish_part(part, plan, vopts)) then
+      vok, verr = verify(plan, finfo, from, to, vopts, dev)
+    end
+  else
+    if part then part.finish() close_part(part) end
+    if dev then dev:close() end
   end
   if finfo.conn then finfo.conn:close() finfo.dev:close() end
   if #plan.statements == 0 then

@@ -1802,8 +1802,13 @@ function Planner:drop_removed()
   end
 end
 
---- diff.plan(from_model, to_model [, opts]) -> plan | nil, message
-function M.plan(from, to, opts)
+--- diff.prepare(from_model, to_model [, opts]) -> planner | nil, message: the first step of
+-- diff.plan, which finds what is replaced and what is recreated around it; then
+--   planner:hints()  -> { _recreate = keys, _untouched = table key -> bool } (what
+--                       dbhost.schema.subset needs, before the statements are made)
+--   planner:finish() -> plan | nil, message (the rest of diff.plan; once)
+-- The verification cuts its part and starts copying it between the two.
+function M.prepare(from, to, opts)
   opts = opts or {}
   local self = setmetatable({
     from = from, to = to, stmts = {}, notes = {}, validate = {}, inline = {},
@@ -1814,8 +1819,19 @@ function M.plan(from, to, opts)
   for _, t in pairs(from.types) do
     if t.kind == "enum" then self.from_enums[qn(t)] = true end
   end
+  local ok, err = pcall(self.find_replacements, self)
+  if not ok then return nil, "planning schema changes: " .. tostring(err) end
+  return self
+end
+
+function Planner:hints()
+  return { _recreate = self.recreate,
+           _untouched = setmetatable({}, { __index = function(_, tkey) return self:table_untouched(tkey) end }) }
+end
+
+function Planner:finish()
+  local from, to = self.from, self.to
   local ok, err = pcall(function()
-    self:find_replacements()
     self:drop_dependents()
     self:drop_functions_and_tables()
     self:create_base_objects()
@@ -1868,6 +1884,13 @@ function M.plan(from, to, opts)
     if s.txmode == "none" then plan.txmode_none = true end
   end
   return plan
+end
+
+--- diff.plan(from_model, to_model [, opts]) -> plan | nil, message
+function M.plan(from, to, opts)
+  local planner, err = M.prepare(from, to, opts)
+  if not planner then return nil, err end
+  return planner:finish()
 end
 
 --- diff.render(plan) -> migration file text (Atlas's format; "" for an empty plan)

@@ -4,6 +4,9 @@
 --   local subset = require "dbhost.schema.subset"
 --   local from_sub, to_sub = subset.of(plan, from, to)   -- nil when it cannot be cut
 --
+-- plan: a plan of dbhost.schema.diff, or the hints of its planner's first step
+-- (diff.prepare(...):hints()): what subset reads is plan._recreate and plan._untouched.
+--
 -- The part holds every object that differs between the models, every object the plan drops
 -- and recreates around a change (plan._recreate, from the planner), and, as "stubs", what
 -- those need to exist: the tables their foreign keys, views and indexes point at, the types,
@@ -250,8 +253,8 @@ local function keys_of(ms, id, which)
   return out
 end
 
---- subset.of(plan, from, to) -> from_part, to_part | nil (nothing to gain: the part is most
--- of the schema)
+--- subset.of(plan, from, to) -> from_part, to_part | nil (nothing differs, or nothing to
+-- gain: the part is most of the schema)
 function M.of(plan, from, to)
   local full = {}
   local nfull, total = 0, 0
@@ -274,6 +277,7 @@ function M.of(plan, from, to)
     local o = owner_of(key)
     if o and not full[o] then full[o] = true; nfull = nfull + 1 end
   end
+  if nfull == 0 then return nil end
   -- each model's dependencies by their from key (shared with the planner's lookups); a
   -- dependency is named by a code: model index + 2 * position in that model's deps
   local index = { model.deps_from(from.deps or {}), model.deps_from(to.deps or {}) }
