@@ -61,6 +61,10 @@ end
 -- A connection to a dev database from dbhost.db.dev (quiet unless opts.quiet == false).
 function M.dev(dev, opts)
   opts = opts or {}
+  if type(dev) == "table" and dev.ready then
+    local ok, rerr = dev:ready()
+    if not ok then return nil, "starting the dev database: " .. tostring(rerr) end
+  end
   local conn, err = M.open(type(dev) == "string" and dev or dev.url,
     { timeout = opts.timeout, quiet = opts.quiet ~= false })
   if not conn then return nil, "connecting to the dev database: " .. err end

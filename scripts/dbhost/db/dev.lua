@@ -13,6 +13,9 @@
 --                                     created there and dropped afterwards (dev.admin_url
 --                                     and dev.dbname say where, for the replay templates)
 --
+-- devdb.open(url, { nowait = true }): a throwaway local server is spawned and open returns at
+-- once; dev:ready() (called by dbhost.db.connect.dev) waits until it accepts connections.
+--
 -- devdb.open(url, { replay = names }): the dev database is for replaying a migration
 -- directory (dbhost.migrate.replay.onto_dev) whose prefixes' templates are named names
 -- (replay.template_names). A throwaway local server then starts from the replay snapshot
@@ -33,6 +36,21 @@ local M = {}
 
 local Dev = {}
 Dev.__index = Dev
+
+--- dev:ready() -> true | nil, message: wait for a dev database opened with
+-- { nowait = true } to accept connections (true at once for any other); connect.dev calls it
+function Dev:ready()
+  local pending = self.pending
+  if not pending then return true end
+  self.pending = nil
+  local ok, err = pending()
+  if not ok then
+    self:close()
+    self.failed = tostring(err)
+  end
+  if self.failed then return nil, self.failed end
+  return true
+end
 
 --- dev:close(): remove what open() made; idempotent
 function Dev:close()
@@ -113,22 +131,34 @@ end
 
 local function open_local(major, db, schema, opts)
   local snapshot = opts.replay and not cache_off()
-  local srv, err = server.start { major = major, snapshot = snapshot,
+  local srv, err = server.start { major = major, snapshot = snapshot, nowait = opts.nowait,
                                   templates = type(opts.replay) == "table" and opts.replay or nil }
   if not srv then return nil, err end
-  local dev = new_dev(with_db(srv.url, db), schema)
+  local url = ("postgresql:///postgres?host=%s&user=postgres"):format(srv.socket_dir)
+  local dev = new_dev(with_db(url, db), schema)
   dev.server = srv
   -- what was really used, for messages ("local://postgres/15/dev")
   dev.used = ("local://postgres/%d/%s"):format(srv.major, db)
   if snapshot then
     -- the replay templates are cloned while connected to template1 (the dev database may
     -- be "postgres", which a clone replaces)
-    dev.admin_url, dev.dbname, dev.snapshot = with_db(srv.url, "template1"), db, true
+    dev.admin_url, dev.dbname, dev.snapshot = with_db(url, "template1"), db, true
   end
   dev.cleanup[#dev.cleanup + 1] = function()
     if not (dev.keep_snapshot and store_snapshot(dev)) then srv:stop() end
   end
-  local ok, cerr = create_db(srv.url, db)
+  local function finish()
+    if srv.pending then
+      local ok, rerr = srv.pending()
+      if not ok then return nil, rerr end
+    end
+    return create_db(srv.url, db)
+  end
+  if opts.nowait then
+    dev.pending = finish
+    return dev
+  end
+  local ok, cerr = finish()
   if not ok then
     dev:close()
     return nil, tostring(cerr)

@@ -610,7 +610,9 @@ local function wait_ready(srv, timeout)
 end
 
 --- server.start{ major = N | nil, timeout = seconds, detached = bool, snapshot = bool,
---                templates = { name, ... } } -> server | nil, message
+--                templates = { name, ... }, nowait = bool } -> server | nil, message
+-- nowait (not with a snapshot): return once the postmaster is spawned, before it accepts
+-- connections; srv.pending() waits for that (server.ready), so that the caller works meanwhile.
 -- detached: the server keeps running after dbhost exits (no parent-death signal,
 -- no stop at exit); srv.pid is the postmaster, stopped with proc.kill(pid, "QUIT").
 -- snapshot: start from the newest replay snapshot of that major when there is one (and,
@@ -665,8 +667,21 @@ function M.start(opts)
   -- what the janitor checks before it signals this pid, ever
   local id = M.identity(srv.process:pid())
   if id then fs.write(dir .. "/server", M.identity_text(id), 384) end
+  srv.t0, srv.runtime = t0, runtime
   setmetatable(srv, Server)
-  ok, err = wait_ready(srv, opts.timeout or 30)
+  if opts.nowait and not srv.snapshot then
+    srv.pending = function() return M.ready(srv, opts) end
+    return srv
+  end
+  return M.ready(srv, opts)
+end
+
+--- server.ready(srv, opts) -> srv | nil, message: wait until a server started with
+-- server.start{ nowait = true } accepts connections (srv.pending is that wait; srv.url is
+-- set once it returned; on failure the server is stopped)
+function M.ready(srv, opts)
+  srv.pending = nil
+  local ok, err = wait_ready(srv, opts.timeout or 30)
   if not ok and srv.snapshot then
     -- a damaged snapshot: forgotten, and the server starts from the pristine copy
     srv:stop()
@@ -678,19 +693,19 @@ function M.start(opts)
   end
   if not ok then
     srv:stop()
-    if user and err:find("Permission denied", 1, true) then
+    if srv.user and err:find("Permission denied", 1, true) then
       err = err .. ("\n(the server runs as user %q: every directory above %s must be searchable by it;"
-        .. " set DBHOST_RUNTIME_DIR to move it)"):format(user.name, runtime)
+        .. " set DBHOST_RUNTIME_DIR to move it)"):format(srv.user, srv.runtime)
     end
     return nil, err
   end
   srv.url = ("postgresql:///postgres?host=%s&user=postgres"):format(srv.socket_dir)
-  srv.started_in = proc.now() - t0
+  srv.started_in = proc.now() - srv.t0
   srv.pid = srv.process:pid()
   if opts.detached then
     -- the server outlives dbhost: its owner is the postmaster itself, so the
     -- janitor removes the files only once the server is gone
-    assert(fs.write(dir .. "/owner", ("%d %s\n"):format(srv.pid, M.start_time(srv.pid)), 384))
+    assert(fs.write(srv.dir .. "/owner", ("%d %s\n"):format(srv.pid, M.start_time(srv.pid)), 384))
     srv.stopped = true
     srv.process:close()
     srv.process = nil

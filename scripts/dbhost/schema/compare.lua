@@ -253,7 +253,7 @@ function M.run(opts)
   local meanwhile
   if not opts.skip_verify and opts.from:match("^postgres[a-z]*://") then
     meanwhile = function(relations)
-      if relations >= M.EARLY_DEV_RELATIONS then dev = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL) end
+      if relations >= M.EARLY_DEV_RELATIONS then dev = devdb.open(opts.dev_url or source.DEFAULT_DEV_URL, { nowait = true }) end
     end
   end
   local from, finfo, to, tinfo = source.load_pair(opts.from, lopts, opts.to,
