@@ -303,8 +303,11 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     end
     base[#base + 1] = "CREATE VIEW v7 AS SELECT id FROM t7;"
     changed[#changed + 1] = "CREATE VIEW v7 AS SELECT id, n FROM t7;"
+    base[#base + 1] = "CREATE MATERIALIZED VIEW mv11 AS SELECT id, n FROM t11;"
+    changed[#changed + 1] = base[#base]
     changed[5] = "CREATE TABLE t5 (id integer PRIMARY KEY, n text, up integer REFERENCES t1 (id), extra date);"
     changed[#changed + 1] = "CREATE INDEX t9_lower ON t9 (lower(n)) WHERE up > 3;"
+    changed[#changed + 1] = "CREATE INDEX mv11_n ON mv11 (n);"
     local from = assert(source.load("file://" .. write("sub_a.sql", table.concat(base, "\n")), { dev_url = URL }))
     local to = assert(source.load("file://" .. write("sub_b.sql", table.concat(changed, "\n")), { dev_url = URL }))
     local plan = assert(diff.plan(from, to))
@@ -326,6 +329,8 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     for k in pairs(fpart.tables["public.t9"].columns) do t9[#t9 + 1] = k end
     table.sort(t9)
     assert.same({ "n", "up" }, t9)
+    -- a new index of a materialized view: the view comes with it
+    assert.truthy(fpart.views["public.mv11"] and tpart.indexes["public.mv11_n"])
     local again = assert(diff.plan(fpart, tpart))
     assert.equal(diff.render(plan), diff.render(again))
     -- the part recreated on its own and changed by the plan reaches the desired part

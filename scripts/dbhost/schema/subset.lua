@@ -378,7 +378,9 @@ function M.of(plan, from, to)
     if id:sub(1, 8) == "indexes\0" then
       for _, m in ipairs(ms) do
         local ix = m.indexes[id:sub(9)]
-        if ix and ix.table then
+        if ix and ix.table and m.views[ix.table] then
+          reach("views\0" .. ix.table, true)   -- an index of a materialized view
+        elseif ix and ix.table then
           local tid = "tables\0" .. ix.table
           reach(tid, not index_columns(ix.def, m.tables[ix.table], cols_of(tid)))
         end
