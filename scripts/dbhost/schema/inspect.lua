@@ -232,20 +232,44 @@ WHERE c.relnamespace = ANY($1::oid[])]]
 -- and a column default are reported as their relation (and column); the oids are
 -- turned into model keys in Lua with the maps the other queries filled.
 -- The automatic dependencies of indexes and constraints on table columns come
--- too, flagged: the planner uses them only when it must move a column off a type
--- (a domain or an enum that is rebuilt), to drop and recreate what uses it.
+-- too, flagged, but only on the columns that have a type of their own (a normal
+-- dependency on a type: a user's enum, domain or composite type, an array of one,
+-- an extension's type, a table's row type; never a built-in type): the planner uses
+-- them only when it must move a column off a type (a domain or an enum that is
+-- rebuilt), to drop and recreate what uses it, and most of them (every index and
+-- key on an integer or text column) would be read for nothing. Other automatic
+-- dependencies on columns (a sequence OWNED BY one) all come.
+-- The catalog names come as text from a CASE on constants (regclass output per
+-- row costs a catalog lookup each).
+local function catalog_name(col, list)
+  local out = { "CASE " .. col }
+  for _, name in ipairs(list) do out[#out + 1] = ("WHEN '%s'::regclass THEN '%s'"):format(name, name) end
+  out[#out + 1] = "END"
+  return table.concat(out, " ")
+end
+local DEP_CLASSES = { "pg_class", "pg_rewrite", "pg_attrdef", "pg_type", "pg_proc", "pg_constraint", "pg_trigger",
+                      "pg_policy", "pg_event_trigger" }
+local DEP_REFCLASSES = { "pg_class", "pg_type", "pg_proc" }
+local function quoted_regclasses(list)
+  local out = {}
+  for i, name in ipairs(list) do out[i] = ("'%s'::regclass"):format(name) end
+  return table.concat(out, ", ")
+end
 Q.deps = [[
-SELECT d.classid::regclass::text AS class, coalesce(r.ev_class, ad.adrelid, d.objid) AS obj, ad.adnum AS objcol,
-  d.refclassid::regclass::text AS refclass, d.refobjid AS ref, d.refobjsubid AS refcol, d.deptype
+SELECT ]] .. catalog_name("d.classid", DEP_CLASSES) .. [[ AS class,
+  coalesce(r.ev_class, ad.adrelid, d.objid) AS obj, ad.adnum AS objcol,
+  ]] .. catalog_name("d.refclassid", DEP_REFCLASSES) .. [[ AS refclass, d.refobjid AS ref, d.refobjsubid AS refcol, d.deptype
 FROM pg_catalog.pg_depend d
 LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
 LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
-WHERE (d.deptype = 'n' AND d.classid IN ('pg_class'::regclass, 'pg_rewrite'::regclass, 'pg_attrdef'::regclass,
-    'pg_type'::regclass, 'pg_proc'::regclass, 'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass,
-    'pg_event_trigger'::regclass)
-  AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass))
+WHERE (d.deptype = 'n' AND d.classid IN (]] .. quoted_regclasses(DEP_CLASSES) .. [[)
+  AND d.refclassid IN (]] .. quoted_regclasses(DEP_REFCLASSES) .. [[))
   OR (d.deptype = 'a' AND d.classid IN ('pg_class'::regclass, 'pg_constraint'::regclass)
-    AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0)]]
+    AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
+    AND ((d.classid = 'pg_class'::regclass AND d.objid NOT IN (SELECT x.indexrelid FROM pg_catalog.pg_index x))
+      OR (d.refobjid, d.refobjsubid) IN (SELECT ty.objid, ty.objsubid FROM pg_catalog.pg_depend ty
+        WHERE ty.classid = 'pg_class'::regclass AND ty.objsubid > 0 AND ty.refclassid = 'pg_type'::regclass
+          AND ty.deptype = 'n')))]]
 
 -- CREATE AGGREGATE text of an aggregate (pg_get_functiondef refuses aggregates); the
 -- options left at their defaults are not written.
