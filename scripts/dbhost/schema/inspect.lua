@@ -29,10 +29,12 @@ local function split(s)
   return out
 end
 
--- Objects that belong to an extension are the extension's, not the user's.
+-- Objects that belong to an extension are the extension's, not the user's. (Read once per
+-- query through the index on the referenced object: an extension's members are few, and a
+-- probe or a scan of pg_depend per object costs more than the list.)
 local function not_ext(classid, oidcol)
-  return ("NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = '%s'::regclass "
-    .. "AND e.objid = %s AND e.deptype = 'e')"):format(classid, oidcol)
+  return ("%s NOT IN (SELECT e.objid FROM pg_catalog.pg_depend e WHERE e.refclassid = 'pg_extension'::regclass "
+    .. "AND e.classid = '%s'::regclass AND e.deptype = 'e')"):format(oidcol, classid)
 end
 
 local acl_explode
@@ -63,8 +65,10 @@ local Q = {}
 
 Q.schemas = [[
 SELECT n.oid, n.nspname AS name, d.description AS comment, ]] .. acl_expr("n.nspacl", "n", "n.nspowner") .. [[ AS grants,
-  (SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid) AS relations
+  coalesce(rc.relations, 0) AS relations
 FROM pg_catalog.pg_namespace n
+LEFT JOIN (SELECT c.relnamespace, count(*) AS relations FROM pg_catalog.pg_class c GROUP BY 1) rc
+  ON rc.relnamespace = n.oid
 ]] .. description("d", "pg_namespace", "n.oid") .. [[
 
 WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' AND n.nspname <> 'atlas_schema_revisions'
@@ -127,7 +131,7 @@ SELECT c.oid, c.reltype, n.nspname AS schema, c.relname AS name, c.relkind AS ki
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
-LEFT JOIN pg_catalog.pg_depend own ON c.relkind = 'S' AND own.classid = 'pg_class'::regclass AND own.objid = c.oid
+LEFT JOIN pg_catalog.pg_depend own ON own.classid = 'pg_class'::regclass AND own.objid = s.seqrelid
   AND own.refclassid = 'pg_class'::regclass AND own.deptype IN ('a', 'i') AND own.refobjsubid > 0
 LEFT JOIN pg_catalog.pg_class own_c ON own_c.oid = own.refobjid
 LEFT JOIN pg_catalog.pg_namespace own_n ON own_n.oid = own_c.relnamespace
@@ -137,11 +141,14 @@ LEFT JOIN pg_catalog.pg_attribute own_a ON own_a.attrelid = own.refobjid AND own
 WHERE c.relnamespace = ANY($1::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
   AND ]] .. not_ext("pg_class", "c.oid")
 
+-- A default is deparsed without its table (pg_get_expr(expr, 0): the same text, since a
+-- default cannot name a column), which spares the server opening every table; a generated
+-- column's expression names columns and needs it.
 Q.columns = [[
 SELECT a.attrelid AS rel, a.attname AS name, a.attnum AS num,
   pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
   a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS islocal,
-  pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS "default",
+  pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated <> '' THEN ad.adrelid ELSE 0 END) AS "default",
   CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN
     (SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
      FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
