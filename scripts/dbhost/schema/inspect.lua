@@ -113,8 +113,9 @@ WHERE n.oid = ANY($1::oid[]) AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AN
 
 -- Relations: tables, partitioned tables, views, materialized views, sequences.
 Q.relations = [[
-SELECT c.oid, c.reltype, n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relpersistence AS persistence,
-  c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls, array_to_string(c.reloptions, E'\x1f') AS options,
+SELECT c.oid, NULLIF(c.reltype, 0) AS reltype, n.nspname AS schema, c.relname AS name, c.relkind AS kind,
+  NULLIF(c.relpersistence, 'p') AS persistence, NULLIF(c.relrowsecurity, false) AS rls,
+  NULLIF(c.relforcerowsecurity, false) AS force_rls, array_to_string(c.reloptions, E'\x1f') AS options,
   d.description AS comment,
   CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
   CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS of_type,
@@ -123,7 +124,7 @@ SELECT c.oid, c.reltype, n.nspname AS schema, c.relname AS name, c.relkind AS ki
      FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
      JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid) AS parents,
   CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef,
-  c.relispopulated AS populated,
+  CASE WHEN c.relkind = 'm' THEN c.relispopulated END AS populated,
   pg_catalog.format_type(s.seqtypid, NULL) AS seq_type, s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
   s.seqcache, s.seqcycle,
   own.deptype AS owned_deptype, own_n.nspname || '.' || own_c.relname AS owned_table, own_a.attname AS owned_column,
@@ -141,13 +142,16 @@ LEFT JOIN pg_catalog.pg_attribute own_a ON own_a.attrelid = own.refobjid AND own
 WHERE c.relnamespace = ANY($1::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
   AND ]] .. not_ext("pg_class", "c.oid")
 
+-- Fields that hold the same value in most rows (not null, identity, generated, local)
+-- come only when they differ from it: every field is a string for the client to make.
 -- A default is deparsed without its table (pg_get_expr(expr, 0): the same text, since a
 -- default cannot name a column), which spares the server opening every table; a generated
 -- column's expression names columns and needs it.
 Q.columns = [[
 SELECT a.attrelid AS rel, a.attname AS name, a.attnum AS num,
-  pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
-  a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS islocal,
+  pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, NULLIF(a.attnotnull, false) AS notnull,
+  NULLIF(a.attidentity, '') AS identity, NULLIF(a.attgenerated, '') AS generated,
+  NULLIF(a.attislocal, true) AS islocal,
   pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated <> '' THEN ad.adrelid ELSE 0 END) AS "default",
   CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN
     (SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
@@ -169,9 +173,9 @@ WHERE c.relnamespace = ANY($1::oid[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'c')
 -- Table and domain constraints; constraints cloned onto partitions or
 -- inherited from a parent are the parent's and are left out.
 Q.constraints = [[
-SELECT co.oid, co.conname AS name, co.contype AS type, co.conrelid AS rel, co.contypid AS typ,
+SELECT co.oid, co.conname AS name, co.contype AS type, NULLIF(co.conrelid, 0) AS rel, NULLIF(co.contypid, 0) AS typ,
   CASE WHEN co.contype IN ('p', 'u', 'x') THEN co.conindid END AS index_oid,
-  pg_catalog.pg_get_constraintdef(co.oid) AS def, co.convalidated AS validated, d.description AS comment,
+  pg_catalog.pg_get_constraintdef(co.oid) AS def, d.description AS comment,
   CASE WHEN co.contype = 'f' THEN fn.nspname || '.' || fc.relname END AS ref_table
 FROM pg_catalog.pg_constraint co
 LEFT JOIN pg_catalog.pg_class fc ON fc.oid = co.confrelid
@@ -247,7 +251,8 @@ WHERE c.relnamespace = ANY($1::oid[])]]
 -- key on an integer or text column) would be read for nothing. Other automatic
 -- dependencies on columns (a sequence OWNED BY one) all come.
 -- The catalog names come as text from a CASE on constants (regclass output per
--- row costs a catalog lookup each).
+-- row costs a catalog lookup each); a column 0 (the whole object) and the normal
+-- deptype come as NULL.
 local function catalog_name(col, list)
   local out = { "CASE " .. col }
   for _, name in ipairs(list) do out[#out + 1] = ("WHEN '%s'::regclass THEN '%s'"):format(name, name) end
@@ -265,7 +270,8 @@ end
 Q.deps = [[
 SELECT ]] .. catalog_name("d.classid", DEP_CLASSES) .. [[ AS class,
   coalesce(r.ev_class, ad.adrelid, d.objid) AS obj, ad.adnum AS objcol,
-  ]] .. catalog_name("d.refclassid", DEP_REFCLASSES) .. [[ AS refclass, d.refobjid AS ref, d.refobjsubid AS refcol, d.deptype
+  ]] .. catalog_name("d.refclassid", DEP_REFCLASSES) .. [[ AS refclass, d.refobjid AS ref,
+  NULLIF(d.refobjsubid, 0) AS refcol, NULLIF(d.deptype, 'n') AS deptype
 FROM pg_catalog.pg_depend d
 LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
 LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
@@ -522,7 +528,7 @@ local function build(conn, opts, m, relname)
   local composite_by_rel = {}  -- pg_class oid of a composite type -> its model entry
   local keys = { pg_class = {}, pg_type = {}, pg_proc = {}, pg_constraint = {}, pg_trigger = {}, pg_policy = {},
                  pg_event_trigger = {} }
-  local colname = {}
+  local colname = {}  -- relation oid -> { [attnum] = column name } (both as the server's text)
   rows, err, code = nextq()
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
@@ -592,33 +598,42 @@ local function build(conn, opts, m, relname)
 
   rows, err, code = nextq()
   if not rows then return nil, err, code end
+  -- (one row per column of every relation, the longest loop here: what depends on the
+  -- relation alone is looked up again only when the relation changes, and the rows come
+  -- mostly grouped by relation)
+  local last_rel, key, t, names
   for _, r in ipairs(rows) do
-    local key = relname[r.rel]
-    local t = m.tables[key]
-    colname[r.rel .. ":" .. r.num] = r.name
+    local rel, name, grants = r.rel, r.name, r.grants
+    if rel ~= last_rel then
+      last_rel, key = rel, relname[rel]
+      t = m.tables[key]
+      names = colname[rel]
+      if not names then names = {}; colname[rel] = names end
+    end
+    names[r.num] = name
     if t then
-      local col = { name = r.name, type = r.type, notnull = bool(r.notnull), collation = r.collation,
-                    comment = r.comment, grants = split(r.grants), _inherited = not bool(r.islocal) or nil, _order = tonumber(r.num),
+      local default, identity = r.default, r.identity
+      local col = { name = name, type = r.type, notnull = r.notnull == "t", collation = r.collation,
+                    comment = r.comment, grants = grants and split(grants) or EMPTY,
+                    _inherited = r.islocal == "f" or nil, _order = tonumber(r.num),
                     storage = STORAGE[r.storage], compression = COMPRESSION[r.compression],
                     statistics = r.statistics, _type_storage = STORAGE[r.type_storage] }
-      if r.generated == "s" then
-        col.generated = r.default
-      else
-        col.default = r.default
+      if default then
+        if r.generated == "s" then col.generated = default else col.default = default end
       end
-      if r.identity == "a" or r.identity == "d" then
-        local seq = identity_of[key .. "\0" .. r.name] or {}
-        col.identity = { always = r.identity == "a", sequence = seq.schema and (seq.schema .. "." .. seq.name),
+      if identity == "a" or identity == "d" then
+        local seq = identity_of[key .. "\0" .. name] or {}
+        col.identity = { always = identity == "a", sequence = seq.schema and (seq.schema .. "." .. seq.name),
                          start = seq.start, increment = seq.increment,
                          min = seq.min, max = seq.max, cache = seq.cache, cycle = seq.cycle }
       end
-      t.columns[r.name] = col
+      t.columns[name] = col
     elseif m.views[key] then
       -- view columns are the view body's; only their comments are the user's own
-      if r.comment then m.views[key].columns[r.name] = { name = r.name, comment = r.comment } end
-    elseif composite_by_rel[r.rel] then
+      if r.comment then m.views[key].columns[name] = { name = name, comment = r.comment } end
+    elseif composite_by_rel[rel] then
       -- likewise, a composite type's attributes carry only their comments here
-      composite_by_rel[r.rel].columns[r.name] = { name = r.name, comment = r.comment }
+      composite_by_rel[rel].columns[name] = { name = name, comment = r.comment }
     end
   end
 
@@ -627,7 +642,7 @@ local function build(conn, opts, m, relname)
   for _, r in ipairs(rows) do
     local c = { name = r.name, type = r.type, def = r.def, comment = r.comment,
                 ref_table = r.ref_table }
-    if r.rel ~= "0" then
+    if r.rel then
       local t = m.tables[relname[r.rel]]
       if t then
         t.constraints[r.name] = c
@@ -710,28 +725,36 @@ local function build(conn, opts, m, relname)
   rows, err, code = nextq()
   if not rows then return nil, err, code end
   local seen = {}
+  local deps, class_keys = m.deps, keys.pg_class
   for _, r in ipairs(rows) do
-    local from
-    if r.class == "pg_rewrite" then
-      from = keys.pg_class[r.obj]
-    elseif r.class == "pg_attrdef" then
-      local rel = relname[r.obj]
-      local col = colname[r.obj .. ":" .. r.objcol]
+    local class, obj, from = r.class, r.obj, nil
+    if class == "pg_rewrite" then
+      from = class_keys[obj]
+    elseif class == "pg_attrdef" then
+      local rel, names = relname[obj], colname[obj]
+      local col = names and names[r.objcol]
       if rel and col then
         local c = m.tables[rel] and m.tables[rel].columns[col]
         from = (c and c.generated and "generated:" or "default:") .. rel .. "." .. col
       end
     else
-      from = keys[r.class] and keys[r.class][r.obj]
+      local k = keys[class]
+      from = k and k[obj]
     end
-    local to = keys[r.refclass] and keys[r.refclass][r.ref]
-    if from and to and from ~= to then
-      local col = r.refclass == "pg_class" and r.refcol ~= "0" and colname[r.ref .. ":" .. r.refcol] or nil
+    local refclass = r.refclass
+    local k = from and keys[refclass]
+    local to = k and k[r.ref]
+    if to and from ~= to then
+      local refcol, col = r.refcol, nil
+      if refcol and refclass == "pg_class" then
+        local names = colname[r.ref]
+        col = names and names[refcol]
+      end
       local auto = r.deptype == "a" or nil
       local id = from .. "\0" .. to .. "\0" .. (col or "") .. (auto and "\0a" or "")
       if not seen[id] then
         seen[id] = true
-        m.deps[#m.deps + 1] = { from = from, to = to, col = col, auto = auto }
+        deps[#deps + 1] = { from = from, to = to, col = col, auto = auto }
       end
     end
   end

@@ -59,9 +59,11 @@ end
 
 --- model.normalise(m): sort the unordered lists so that equal schemas compare equal
 function M.normalise(m)
+  -- (a list of one item or none, nearly every list here, is left as it is: it is sorted)
   local function sort_lists(obj)
-    if obj.grants then table.sort(obj.grants) end
-    if obj.roles then table.sort(obj.roles) end
+    local g, r = obj.grants, obj.roles
+    if g and g[2] then table.sort(g) end
+    if r and r[2] then table.sort(r) end
   end
   for _, kind in ipairs(M.KINDS) do
     for _, obj in pairs(m[kind]) do
