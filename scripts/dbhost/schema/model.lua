@@ -28,7 +28,8 @@
 --   default_privileges["role.schema.r"] = { role, schema (nil: global), objtype = r|S|f|T|n,
 --                                    grants (every ACL entry), _base (what a global entry replaces) }
 --   deps = { { from = "view:public.v", to = "table:public.t", col = "x" }, ... }  (pg_depend;
---          auto = true marks an index's or constraint's automatic dependency on a column)
+--          auto = true marks an automatic dependency on a column: a sequence's on its owner,
+--          an index's or a constraint's only on a column of a type of its own, not a built-in one)
 -- Fields starting with "_" (physical column order) are not compared.
 local M = {}
 
