@@ -20,6 +20,8 @@ CREATE INDEX t_m ON t (m);
 CREATE INDEX t_ms ON t USING gin (ms);
 CREATE INDEX t_n ON t (n);
 CREATE INDEX t_lower_n ON t (lower(n)) WHERE m <> 'sad';
+CREATE MATERIALIZED VIEW mv AS SELECT id, n FROM t;
+CREATE UNIQUE INDEX mv_id ON mv (id);
 ]]
 
 local tmp
@@ -63,6 +65,7 @@ describe("schema inspect", function()
       "index:public.t_lower_n table:public.t n",
       "constraint:public.t.n_short table:public.t n",
       "constraint:public.t.t_pkey table:public.t id",
+      "index:public.mv_id view:public.mv id",              -- (a view's columns are never moved)
     } do
       assert.is_nil(auto[unwanted], unwanted)
     end
