@@ -744,10 +744,12 @@ function Planner:drop_dependents()
     end
   end
   -- column defaults that use something replaced: dropped here, set again when the table is altered
-  for tkey, t in pairs(from.tables) do
-    local w = to.tables[tkey]
+  -- (in the order of the tables' and the columns' names: a plan is the same text every time)
+  for _, tkey in ipairs(select(2, sorted(from.tables))) do
+    local t, w = from.tables[tkey], to.tables[tkey]
     if w and not self.replaced_tables[tkey] and not self:table_untouched(tkey) then
-      for name, c in pairs(t.columns) do
+      for _, c in ipairs(sorted(t.columns)) do
+        local name = c.name
         local moved = self.moved[tkey] and self.moved[tkey][name]
         if c.default and self.recreate["default:" .. tkey .. "." .. name] and (w.columns[name] or moved) then
           self:add("drop_default", alter(t, ("ALTER COLUMN %s DROP DEFAULT"):format(ident(name))),
@@ -1574,7 +1576,8 @@ function Planner:alter_column(key, t, a, b)
   -- a new type brings its own default storage
   self:column_settings(key, t, retype and setmetatable({ storage = false }, { __index = a }) or a, b)
   if b.identity and not a.identity then
-    for skey, seq in pairs(self.from.sequences) do
+    for _, skey in ipairs(select(2, sorted(self.from.sequences))) do
+      local seq = self.from.sequences[skey]
       if seq.owned_by == key .. "." .. b.name and not self.to.sequences[skey] and not self.dropped_early[skey] then
         self.dropped_early[skey] = true
         self:add("alter_table", "DROP SEQUENCE " .. qn(seq), "drop sequence " .. skey .. " (the column becomes an identity)")
@@ -1636,7 +1639,8 @@ function Planner:alter_table(key, a, b)
         dropped[#dropped + 1] = c.name
         local hint
         if not w then
-          for name, nc in pairs(b.columns) do
+          for _, nc in ipairs(sorted(b.columns)) do
+            local name = nc.name
             if not a.columns[name] and nc.type == c.type then
               hint = ("column %s dropped and %s added in table %s: if this is a rename, edit the migration to use "
                 .. "ALTER TABLE %s RENAME COLUMN %s TO %s"):format(c.name, name, key, qn(b), ident(c.name), ident(name))
