@@ -26,7 +26,7 @@ local SEPARATOR = "-- ==== after ===="
 
 -- The engine under test. A missing module makes every case fail (never skip).
 local engine, engine_err = {}, nil
-for _, name in ipairs { "inspect", "diff", "model" } do
+for _, name in ipairs { "inspect", "diff", "model", "subset", "render" } do
   local ok, mod = pcall(require, "dbhost.schema." .. name)
   if ok then
     engine[name] = mod
@@ -416,16 +416,17 @@ local case_names = list_cases()
 local started = proc.now()
 
 local function db_names(idx)
-  return ("%s_%d_a"):format(PREFIX, idx), ("%s_%d_b"):format(PREFIX, idx)
+  return ("%s_%d_a"):format(PREFIX, idx), ("%s_%d_b"):format(PREFIX, idx), ("%s_%d_c"):format(PREFIX, idx)
 end
 
 -- The databases of chunk k (cases k*CHUNK+1 .. (k+1)*CHUNK).
 local function chunk_names(k)
   local names = {}
   for idx = k * CHUNK + 1, math.min((k + 1) * CHUNK, #case_names) do
-    local a, b = db_names(idx)
+    local a, b, cdb = db_names(idx)
     names[#names + 1] = a
     names[#names + 1] = b
+    names[#names + 1] = cdb
   end
   return names
 end
@@ -463,7 +464,7 @@ describe("schema round trip", function()
     local c = read_case(file)
     describe(c.name, function()
       local st = {}
-      local db_a, db_b = db_names(idx)
+      local db_a, db_b, db_c = db_names(idx)
       local roles = {}
       for _, r in ipairs(c.roles) do roles[r] = ("%s_%d_%s"):format(PREFIX, idx, r) end
 
@@ -471,9 +472,11 @@ describe("schema round trip", function()
         if st.a then st.a:close() end
         if st.b then st.b:close() end
         if st.dump_b then pcall(wait_dump, st.dump_b) end
+        if st.c then st.c:close() end
         if made[db_a] then
           to_drop[#to_drop + 1] = db_a
           to_drop[#to_drop + 1] = db_b
+          to_drop[#to_drop + 1] = db_c
         end
         for _, real in pairs(roles) do roles_to_drop[#roles_to_drop + 1] = real end
       end)
@@ -497,6 +500,7 @@ describe("schema round trip", function()
         else
           assert(#plan.statements > 0, "the plan is empty, but the case changes the schema")
         end
+        st.ma, st.mb, st.plan = ma, mb, plan
         local ok, err = timed("apply", apply_plan, st.a, plan)
         assert(ok, err)
         st.applied = true
@@ -537,6 +541,31 @@ describe("schema round trip", function()
         if c.expect["rename-hint"] then
           assert(hint, "expected a rename hint in the plan:\n" .. plan_text(plan))
         end
+      end)
+
+      -- what `schema diff` between two databases verifies first: the part of the schema the
+      -- plan is about (dbhost.schema.subset, cut here even when it is most of the schema)
+      -- plans the same statements, and the plan applied to the part alone reaches the
+      -- desired part. (When either fails, the command verifies on the whole schema.)
+      it("verification part", function()
+        assert(st.plan, "the engine check made no plan")
+        if #st.plan.statements == 0 then return end
+        local fpart, tpart = engine.subset.of(st.plan, st.ma, st.mb, { always = true })
+        assert(fpart, "no part was cut from a plan with statements")
+        local sub = timed("part", make_plan, fpart, tpart, "the part A -> B", c.plan_opts)
+        assert(plan_text(sub) == plan_text(st.plan), ("the part plans other statements:\n%s\nthe whole plan:\n%s"):format(
+          plan_text(sub), plan_text(st.plan)))
+        local text = assert(engine.render.sql(fpart))
+        st.c = assert(pg.connect(url_of(db_c)))
+        assert(st.c:exec("SET check_function_bodies = off"))
+        timed("part", load_section, st.c, text, c.path .. " (the current part)", 0)
+        assert(st.c:exec("RESET check_function_bodies"))
+        local ok, err = timed("part", apply_plan, st.c, st.plan)
+        assert(ok, "applying the plan to the part: " .. tostring(err) .. "\nthe part:\n" .. text)
+        local after = timed("part", inspect_db, st.c, "the part after the plan")
+        local same, diffs = engine.model.compare(after, tpart)
+        assert(same == true, ("the part after the plan differs from the desired part:\n  %s\nthe part:\n%s"):format(
+          table.concat(diffs or {}, "\n  "), text))
       end)
 
       it("pg_dump", function()

@@ -1829,8 +1829,30 @@ function M.prepare(from, to, opts)
 end
 
 function Planner:hints()
-  return { _recreate = self.recreate,
+  return { _recreate = self.recreate, _changed_columns = self:changed_columns(),
            _untouched = setmetatable({}, { __index = function(_, tkey) return self:table_untouched(tkey) end }) }
+end
+
+-- The columns the plan changes though the two models spell them the same (a column
+-- converted off an enum or a domain that is rebuilt, a generated column made again):
+-- "schema.table" -> { column = true }
+function Planner:changed_columns()
+  local out = {}
+  local function add(tkey, name)
+    out[tkey] = out[tkey] or {}
+    out[tkey][name] = true
+  end
+  for tkey, cols in pairs(self.retype) do
+    for name in pairs(cols) do add(tkey, name) end
+  end
+  for tkey, cols in pairs(self.moved) do
+    for name in pairs(cols) do add(tkey, name) end
+  end
+  for k in pairs(self.regenerate) do
+    local tkey, name = k:match("^(.-)%z(.*)$")
+    if tkey then add(tkey, name) end
+  end
+  return out
 end
 
 function Planner:finish()
@@ -1880,6 +1902,7 @@ function Planner:finish()
   -- _untouched: the tables found equal and untouched (for dbhost.schema.subset, which
   -- verifies a plan on the part of the schema it is about)
   local plan = { statements = {}, txmode_none = false, notes = self.notes, _recreate = self.recreate,
+                 _changed_columns = self:changed_columns(),
                  _untouched = self.untouched }
   for i, s in ipairs(self.stmts) do
     s._phase, s._n = nil, nil

@@ -168,46 +168,136 @@ local function cuttable(t, cols, keep)
   return true
 end
 
--- The columns of table t an index definition may use: every identifier after USING that
--- names one of them (a function or operator class of the same name only adds a column).
+-- The columns of table t that SQL text may name: every identifier in it (quoted or not,
+-- outside string literals) that is one of them, added to the set into. An over-estimate (a
+-- function or operator class of the same name adds a column), which is what a cut needs.
+-- (the words of each text, for one subset.of: a cut reads the same definitions often)
+local words_cache = {}
+local function words_of(text)
+  local w = words_cache[text]
+  if w then return w end
+  w = {}
+  -- string literals out ('it''s' is two of them), then quoted identifiers, then the rest
+  local rest = text:gsub("'[^']*'", " ")
+  rest = rest:gsub('"([^"]*)"', function(q) w[#w + 1] = q return " " end)
+  for word in rest:gmatch("[%a_][%w_$]*") do w[#w + 1] = word end
+  words_cache[text] = w
+  return w
+end
+local function named_columns(text, t, into)
+  local columns = t.columns
+  for _, word in ipairs(words_of(text)) do
+    if columns[word] then into[word] = true end
+  end
+  return into
+end
+
+-- The columns of table t an index definition may use (what follows USING), into the set
+-- into; false when the text is not understood or t is unknown.
 local function index_columns(def, t, into)
   local body = def:match(" USING (.*)$")
   if not body or not t then return false end
-  local i = 1
-  while i <= #body do
-    local c = body:sub(i, i)
-    if c == '"' then
-      local j, name = i + 1, {}
-      while j <= #body do
-        local ch = body:sub(j, j)
-        if ch == '"' then
-          if body:sub(j + 1, j + 1) == '"' then name[#name + 1] = '"'; j = j + 2 else break end
-        else
-          name[#name + 1] = ch; j = j + 1
-        end
+  named_columns(body, t, into)
+  return true
+end
+
+-- Does text name any column in the set cols (of table t)?
+local function names_any(text, t, cols)
+  for name in pairs(named_columns(text, t, {})) do
+    if cols[name] then return true end
+  end
+  return false
+end
+
+local function policy_text(p) return (p.using or "") .. " " .. (p.with_check or "") end
+
+-- What of table tkey, changed between a (current) and b (desired), the plan is about: its
+-- core = { cols, constraints, triggers, policies } (sets of names), or nil to keep it whole
+-- (a table that is or has a partition, parent or row type of another, or is only on one
+-- side). The core holds the columns, constraints, triggers and policies that differ or that
+-- the plan recreates, the columns the plan changes though both sides spell them the same
+-- (plan._changed_columns), and, to a fixed point, whatever names a kept column (a check on
+-- a column whose type changes must come along: the change rebuilds it) and the columns
+-- kept objects name. What is left out is the same on both sides and untouched by the plan.
+local function full_core(tkey, a, b, plan)
+  if not (a and b) then return nil end
+  for _, t in ipairs { a, b } do
+    if t.partitioned or t.partition_of or t.of_type or #(t.parents or {}) > 0 then return nil end
+  end
+  local rc = plan._recreate or {}
+  local cols, sets = {}, { constraints = {}, triggers = {}, policies = {} }
+  local KIND = { constraints = "constraint:", triggers = "trigger:", policies = "policy:" }
+  for name in pairs((plan._changed_columns or {})[tkey] or {}) do cols[name] = true end
+  for _, pair in ipairs { { a, b }, { b, a } } do
+    local x, y = pair[1], pair[2]
+    for name, c in pairs(x.columns) do
+      if not same(c, y.columns[name]) or rc["default:" .. tkey .. "." .. name] or rc["generated:" .. tkey .. "." .. name] then
+        cols[name] = true
       end
-      local n = table.concat(name)
-      if t.columns[n] then into[n] = true end
-      i = j + 1
-    elseif c:match("[%a_]") then
-      local word = body:match("^[%w_$]+", i)
-      if t.columns[word] then into[word] = true end
-      i = i + #word
-    elseif c == "'" then
-      local j = i + 1
-      while j <= #body do
-        if body:sub(j, j) == "'" then
-          if body:sub(j + 1, j + 1) == "'" then j = j + 2 else break end
-        else
-          j = j + 1
-        end
+    end
+    for field, set in pairs(sets) do
+      for name, o in pairs(x[field] or {}) do
+        if not same(o, (y[field] or {})[name]) or rc[KIND[field] .. tkey .. "." .. name] then set[name] = true end
       end
-      i = j + 1
-    else
-      i = i + 1
     end
   end
-  return true
+  local function text_of(field, o)
+    if field == "policies" then return policy_text(o) end
+    -- a foreign key names its own columns before REFERENCES (after it, the other table's,
+    -- which are its own too when it points at its own table)
+    if field == "constraints" and o.type == "f" and o.ref_table ~= tkey then
+      return (o.def or ""):match("^(.-) REFERENCES ") or o.def or ""
+    end
+    return o.def or ""
+  end
+  local grew = true
+  while grew do
+    grew = false
+    for _, t in ipairs { a, b } do
+      for name, c in pairs(t.columns) do
+        -- a generated column over a kept column, and the columns a kept one is made of
+        if not cols[name] and c.generated and names_any(c.generated, t, cols) then cols[name], grew = true, true end
+        if cols[name] and c.generated then
+          for col in pairs(named_columns(c.generated, t, {})) do
+            if not cols[col] then cols[col], grew = true, true end
+          end
+        end
+      end
+      for field, set in pairs(sets) do
+        for name, o in pairs(t[field] or {}) do
+          local text = text_of(field, o)
+          if not set[name] and names_any(text, t, cols) then set[name], grew = true, true end
+          if set[name] then
+            for col in pairs(named_columns(text, t, {})) do
+              if not cols[col] then cols[col], grew = true, true end
+            end
+          end
+        end
+      end
+    end
+  end
+  return { cols = cols, constraints = sets.constraints, triggers = sets.triggers, policies = sets.policies }
+end
+
+-- Table t cut to its core (full_core), with the columns extra and key constraints keep other
+-- objects of the part need (as a cut stub has them: without their defaults).
+local function cut_full(t, core, extra, keep)
+  local s = {}
+  for k, v in pairs(t) do s[k] = v end
+  s.columns, s.constraints, s.triggers, s.policies = {}, {}, {}, {}
+  for name in pairs(core.cols) do s.columns[name] = t.columns[name] end
+  for name in pairs(extra or {}) do
+    local c = t.columns[name]
+    if c and not s.columns[name] then
+      s.columns[name] = { name = c.name, type = c.type, notnull = c.notnull, collation = c.collation,
+                          _order = c._order, _type_storage = c._type_storage }
+    end
+  end
+  for _, field in ipairs { "constraints", "triggers", "policies" } do
+    for name in pairs(core[field]) do s[field][name] = (t[field] or {})[name] end
+  end
+  for name in pairs(keep or {}) do s.constraints[name] = s.constraints[name] or t.constraints[name] end
+  return s
 end
 
 local PREFIX = { tables = "table:", views = "view:", types = "type:", functions = "function:",
@@ -217,7 +307,7 @@ local PREFIX = { tables = "table:", views = "view:", types = "type:", functions 
 -- table the keys of its constraints (and their indexes), triggers, policies, defaults and
 -- generated columns; for a view its triggers. which = "whole" leaves out a stub's foreign
 -- keys, triggers and policies (a stub has none); which = "cut" gives the table's own key only.
-local function keys_of(ms, id, which)
+local function keys_of(ms, id, which, core)
   local kind, key = split_id(id)
   local prefix = PREFIX[kind]
   if not prefix then return {} end
@@ -227,25 +317,33 @@ local function keys_of(ms, id, which)
   local function add(k)
     if not seen[k] then seen[k] = true; out[#out + 1] = k end
   end
+  -- (a full table cut to its core: only what the core holds)
+  local function kept(field, name) return not core or core[field][name] end
   for _, m in ipairs(ms) do
     local t = m[kind][key]
     if t then
       if which ~= "whole" or kind == "views" then
-        for name in pairs(t.triggers or {}) do add("trigger:" .. key .. "." .. name) end
+        for name in pairs(t.triggers or {}) do
+          if kind == "views" or kept("triggers", name) then add("trigger:" .. key .. "." .. name) end
+        end
       end
       if kind == "tables" then
         for name, c in pairs(t.constraints) do
-          if which ~= "whole" or c.type ~= "f" then
+          if (which ~= "whole" or c.type ~= "f") and kept("constraints", name) then
             add("constraint:" .. key .. "." .. name)
             if c.type == "p" or c.type == "u" or c.type == "x" then add("index:" .. t.schema .. "." .. name) end
           end
         end
         if which ~= "whole" then
-          for name in pairs(t.policies or {}) do add("policy:" .. key .. "." .. name) end
+          for name in pairs(t.policies or {}) do
+            if kept("policies", name) then add("policy:" .. key .. "." .. name) end
+          end
         end
         for name in pairs(t.columns) do
-          add("default:" .. key .. "." .. name)
-          add("generated:" .. key .. "." .. name)
+          if kept("cols", name) then
+            add("default:" .. key .. "." .. name)
+            add("generated:" .. key .. "." .. name)
+          end
         end
       end
     end
@@ -253,9 +351,10 @@ local function keys_of(ms, id, which)
   return out
 end
 
---- subset.of(plan, from, to) -> from_part, to_part | nil (nothing differs, or nothing to
--- gain: the part is most of the schema)
-function M.of(plan, from, to)
+--- subset.of(plan, from, to [, opts]) -> from_part, to_part | nil (nothing differs, or
+-- nothing to gain: the part is most of the schema; opts.always cuts it all the same)
+function M.of(plan, from, to, opts)
+  words_cache = {}
   local full = {}
   local nfull, total = 0, 0
   for _, kind in ipairs(model.KINDS) do
@@ -278,6 +377,20 @@ function M.of(plan, from, to)
     if o and not full[o] then full[o] = true; nfull = nfull + 1 end
   end
   if nfull == 0 then return nil end
+  -- the changed tables on both sides, cut to what the plan is about (core[table id])
+  local core, parents = {}, {}
+  for _, m in ipairs(ms) do
+    for _, t in pairs(m.tables) do
+      for _, par in ipairs(t.parents or {}) do parents[par] = true end
+      if t.partition_of then parents[t.partition_of] = true end
+    end
+  end
+  for id in pairs(full) do
+    if id:sub(1, 7) == "tables\0" then
+      local key = id:sub(8)
+      if not parents[key] then core[id] = full_core(key, from.tables[key], to.tables[key], plan) end
+    end
+  end
   -- each model's dependencies by their from key (shared with the planner's lookups); a
   -- dependency is named by a code: model index + 2 * position in that model's deps
   local index = { model.deps_from(from.deps or {}), model.deps_from(to.deps or {}) }
@@ -290,7 +403,7 @@ function M.of(plan, from, to)
     local out = memo[which][id]
     if out then return out end
     out = {}
-    for _, k in ipairs(keys_of(ms, id, which)) do
+    for _, k in ipairs(keys_of(ms, id, which, which == "full" and core[id] or nil)) do
       for mi = 1, 2 do
         local l = index[mi][k]
         if l then
@@ -344,49 +457,166 @@ function M.of(plan, from, to)
     if not c then c = {}; cols[id] = c end
     return c
   end
-  local i = 1
-  while queue[i] do
-    local id = queue[i]
-    i = i + 1
-    local which = full[id] and "full" or stub[id]
-    for _, code in ipairs(codes_of(id, which)) do
-      local d = dep_at(code)
-      local to_id = owner_of(d.to)
-      if to_id and to_id ~= id then
-        if to_id:sub(1, 7) == "tables\0" and is_fk(d.from) then
-          -- a foreign key needs the referenced columns and the key (index) it uses
-          fk[to_id] = true
-          if d.col then cols_of(to_id)[d.col] = true end
-          local idx = d.to:match("^index:(.*)$")
-          if idx then
-            local ks = keep[to_id] or {}
-            keep[to_id] = ks
-            ks[idx:sub(#idx:match("^[^.]*") + 2)] = true
+  -- the user types a column type names ("s.t", "s.\"t\"[]", ...): key -> true
+  local function column_type(ty)
+    local k = ty:gsub("%[%]", ""):gsub('"', "")
+    for _, m in ipairs(ms) do
+      if m.types[k] then return "types\0" .. k end
+    end
+    return nil
+  end
+  -- tables and views by their bare names (for the bodies of SQL functions)
+  local by_name
+  local function relations_named(text)
+    if not by_name then
+      by_name = {}
+      for _, m in ipairs(ms) do
+        for _, kind in ipairs { "tables", "views" } do
+          for key, o in pairs(m[kind]) do
+            local l = by_name[o.name] or {}
+            by_name[o.name] = l
+            l[#l + 1] = kind .. "\0" .. key
           end
-          reach(to_id, false)
-        elseif to_id:sub(1, 7) == "tables\0" and d.col and d.to:sub(1, 6) == "table:"
-            and (d.from:sub(1, 5) == "view:" or d.from:sub(1, 6) == "index:") then
-          -- a view or an index needs the columns it reads
-          cols_of(to_id)[d.col] = true
-          reach(to_id, false)
-        else
-          reach(to_id, true)
         end
       end
     end
-    -- an index needs its table, with the columns its definition names
-    if id:sub(1, 8) == "indexes\0" then
+    local out = {}
+    for word in text:gmatch("[%a_][%w_$]*") do
+      for _, rid in ipairs(by_name[word] or {}) do out[#out + 1] = rid end
+    end
+    return out
+  end
+  -- the indexes of each table or view (both models): owner key -> { index key, ... }
+  local indexes_of
+  local function indexes_on(key)
+    if not indexes_of then
+      indexes_of = {}
       for _, m in ipairs(ms) do
-        local ix = m.indexes[id:sub(9)]
-        if ix and ix.table and m.views[ix.table] then
-          reach("views\0" .. ix.table, true)   -- an index of a materialized view
-        elseif ix and ix.table then
-          local tid = "tables\0" .. ix.table
-          reach(tid, not index_columns(ix.def, m.tables[ix.table], cols_of(tid)))
+        for ikey, ix in pairs(m.indexes) do
+          if ix.table then
+            local l = indexes_of[ix.table] or {}
+            indexes_of[ix.table] = l
+            l[#l + 1] = ikey
+          end
+        end
+      end
+    end
+    return indexes_of[key] or {}
+  end
+  local i = 1
+  local function drain()
+    while queue[i] do
+      local id = queue[i]
+      i = i + 1
+      local which = full[id] and "full" or stub[id]
+      for _, code in ipairs(codes_of(id, which)) do
+        local d = dep_at(code)
+        local to_id = owner_of(d.to)
+        if to_id and to_id ~= id then
+          local to_table = to_id:sub(1, 7) == "tables\0"
+          if to_table and d.col and d.to:sub(1, 6) == "table:" then cols_of(to_id)[d.col] = true end
+          if to_table and is_fk(d.from) then
+            -- a foreign key needs the referenced columns and the key (index) it uses
+            fk[to_id] = true
+            local idx = d.to:match("^index:(.*)$")
+            if idx then
+              local ks = keep[to_id] or {}
+              keep[to_id] = ks
+              ks[idx:sub(#idx:match("^[^.]*") + 2)] = true
+            end
+            reach(to_id, false)
+          elseif to_table and d.col and d.to:sub(1, 6) == "table:"
+              and (d.from:sub(1, 5) == "view:" or d.from:sub(1, 6) == "index:" or d.from:sub(1, 9) == "sequence:") then
+            -- a view, an index or a sequence it owns needs the columns it names
+            reach(to_id, false)
+          else
+            reach(to_id, true)
+          end
+        end
+      end
+      local kind, key = split_id(id)
+      if kind == "indexes" then
+        -- an index needs its table, with the columns its definition names
+        for _, m in ipairs(ms) do
+          local ix = m.indexes[key]
+          if ix and ix.table and m.views[ix.table] then
+            reach("views\0" .. ix.table, true)   -- an index of a materialized view
+          elseif ix and ix.table then
+            local tid = "tables\0" .. ix.table
+            reach(tid, not index_columns(ix.def, m.tables[ix.table], cols_of(tid)))
+          end
+        end
+      elseif kind == "tables" then
+        -- a partition needs its parent, a child its parents (whole: they give it columns)
+        for _, m in ipairs(ms) do
+          local t = m.tables[key]
+          if t then
+            if t.partition_of then reach("tables\0" .. t.partition_of, true) end
+            for _, par in ipairs(t.parents or {}) do reach("tables\0" .. par, true) end
+          end
+        end
+      end
+      if full[id] and (kind == "tables" or kind == "views") then
+        -- the indexes a changed table or view has again once the plan recreated it, or
+        -- that a change of its columns rebuilds
+        for _, ikey in ipairs(indexes_on(key)) do
+          local iid = "indexes\0" .. ikey
+          if not full[iid] and stub[iid] ~= "whole" then
+            local needed = not core[id]
+            for _, m in ipairs(ms) do
+              local ix, t = m.indexes[ikey], m.tables[key]
+              if not needed and ix and t then needed = names_any(ix.def:match(" USING (.*)$") or ix.def, t, core[id].cols) end
+            end
+            if needed then reach(iid, true) end
+          end
+        end
+      end
+      if kind == "functions" and full[id] then
+        -- the body of a new or changed SQL function is checked against what it reads
+        for _, m in ipairs(ms) do
+          local f = m.functions[key]
+          if f and f.language == "sql" then
+            for _, rid in ipairs(relations_named(f.def or "")) do reach(rid, true) end
+          end
         end
       end
     end
   end
+  drain()
+  -- the types of the columns the part's tables keep (an array of an enum has no
+  -- dependency on the enum itself), and what those need in turn
+  local function kept_columns(id, m)
+    local t = m.tables[id:sub(8)]
+    if not t then return {} end
+    if core[id] then
+      local out = {}
+      for name in pairs(core[id].cols) do out[#out + 1] = t.columns[name] end
+      for name in pairs(cols[id] or {}) do out[#out + 1] = t.columns[name] end
+      return out
+    elseif stub[id] == "cut" then
+      local out = {}
+      for name in pairs(cols[id] or {}) do out[#out + 1] = t.columns[name] end
+      return out
+    end
+    return model.sorted(t.columns)
+  end
+  repeat
+    local before, found = #queue, {}
+    for _, set in ipairs { full, stub } do
+      for id in pairs(set) do
+        if id:sub(1, 7) == "tables\0" then
+          for _, m in ipairs(ms) do
+            for _, c in ipairs(kept_columns(id, m)) do
+              local tid = c and column_type(c.type)
+              if tid and not full[tid] and stub[tid] ~= "whole" then found[#found + 1] = tid end
+            end
+          end
+        end
+      end
+    end
+    for _, tid in ipairs(found) do reach(tid, true) end
+    drain()
+  until #queue == before
   -- stubs that cannot be cut (in either model) are whole; a table a foreign key points at
   -- keeps the key the foreign key uses
   for id, how in pairs(stub) do
@@ -401,7 +631,7 @@ function M.of(plan, from, to)
   end
   local nstub = 0
   for _ in pairs(stub) do nstub = nstub + 1 end
-  if (nfull + nstub) * 2 > total then return nil end
+  if (nfull + nstub) * 2 > total and not (opts and opts.always) then return nil end
   -- a cut stub made whole after its visit needs what a whole stub needs: visit again
   local again = {}
   for id, how in pairs(stub) do
@@ -432,7 +662,10 @@ function M.of(plan, from, to)
     for id in pairs(full) do
       local kind, k = split_id(id)
       local o = m[kind] and m[kind][k]
-      if o then p[kind][k] = o; ids[id] = k end
+      if o then
+        p[kind][k] = core[id] and cut_full(o, core[id], cols[id], keep[id]) or o
+        ids[id] = k
+      end
     end
     for id, how in pairs(stub) do
       local kind, k = split_id(id)
@@ -453,9 +686,12 @@ function M.of(plan, from, to)
       changed = false
       for _, t in pairs(p.tables) do
         for _, parent in ipairs(t.parents or {}) do
-          if (not p.tables[parent] or (stub["tables\0" .. parent] == "cut" and not whole[parent])) and m.tables[parent] then
+          local pid = "tables\0" .. parent
+          if (not p.tables[parent] or ((stub[pid] == "cut" or core[pid]) and not whole[parent])) and m.tables[parent] then
             whole[parent] = true
-            p.tables[parent] = stub_table(m.tables[parent]); ids["tables\0" .. parent] = parent; changed = true
+            p.tables[parent] = full[pid] and m.tables[parent] or stub_table(m.tables[parent])
+            ids[pid] = parent
+            changed = true
           end
         end
         local po = t.partition_of
