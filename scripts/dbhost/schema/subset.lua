@@ -213,14 +213,16 @@ local function policy_text(p) return (p.using or "") .. " " .. (p.with_check or 
 
 -- What of table tkey, changed between a (current) and b (desired), the plan is about: its
 -- core = { cols, constraints, triggers, policies } (sets of names), or nil to keep it whole
--- (a table that is or has a partition, parent or row type of another, or is only on one
--- side). The core holds the columns, constraints, triggers and policies that differ or that
+-- (a table that is or has a partition, parent or row type of another, is only on one side,
+-- or becomes logged or unlogged). The core holds the columns, constraints, triggers and policies that differ or that
 -- the plan recreates, the columns the plan changes though both sides spell them the same
 -- (plan._changed_columns), and, to a fixed point, whatever names a kept column (a check on
 -- a column whose type changes must come along: the change rebuilds it) and the columns
 -- kept objects name. What is left out is the same on both sides and untouched by the plan.
 local function full_core(tkey, a, b, plan)
-  if not (a and b) then return nil end
+  -- (nor a table whose persistence changes: a logged table may not point at an unlogged
+  -- one, and the keys that say so are among what a cut leaves out)
+  if not (a and b) or (a.unlogged or false) ~= (b.unlogged or false) then return nil end
   for _, t in ipairs { a, b } do
     if t.partitioned or t.partition_of or t.of_type or #(t.parents or {}) > 0 then return nil end
   end
