@@ -459,7 +459,7 @@ function M.of(plan, from, to, opts)
     if not c then c = {}; cols[id] = c end
     return c
   end
-  -- the user types a column type names ("s.t", "s.\"t\"[]", ...): key -> true
+  -- the user type a column type names ("s.t", "s.\"t\"[]", ...) -> its id, or nil
   local function column_type(ty)
     local k = ty:gsub("%[%]", ""):gsub('"', "")
     for _, m in ipairs(ms) do
@@ -584,9 +584,8 @@ function M.of(plan, from, to, opts)
       end
     end
   end
-  drain()
   -- the types of the columns the part's tables keep (an array of an enum has no
-  -- dependency on the enum itself), and what those need in turn
+  -- dependency on the enum itself)
   local function kept_columns(id, m)
     local t = m.tables[id:sub(8)]
     if not t then return {} end
@@ -602,8 +601,26 @@ function M.of(plan, from, to, opts)
     end
     return model.sorted(t.columns)
   end
+  -- to a fixed point: what the queue reaches; then the stubs that cannot be cut (in either
+  -- model) become whole and are visited again as such (a table a foreign key points at
+  -- keeps the key the foreign key uses); then the types the kept columns name
+  local before
   repeat
-    local before, found = #queue, {}
+    drain()
+    before = #queue
+    for id, how in pairs(stub) do
+      if how == "cut" then
+        local key = id:sub(8)
+        for _, m in ipairs(ms) do
+          if stub[id] == "cut" and ((fk[id] and not next(keep[id] or {}))
+              or not cuttable(m.tables[key], cols[id] or {}, keep[id] or {})) then
+            stub[id] = "whole"
+            queue[#queue + 1] = id
+          end
+        end
+      end
+    end
+    local found = {}
     for _, set in ipairs { full, stub } do
       for id in pairs(set) do
         if id:sub(1, 7) == "tables\0" then
@@ -617,43 +634,10 @@ function M.of(plan, from, to, opts)
       end
     end
     for _, tid in ipairs(found) do reach(tid, true) end
-    drain()
   until #queue == before
-  -- stubs that cannot be cut (in either model) are whole; a table a foreign key points at
-  -- keeps the key the foreign key uses
-  for id, how in pairs(stub) do
-    if how == "cut" then
-      local key = id:sub(8)
-      for _, m in ipairs(ms) do
-        if (fk[id] and not next(keep[id] or {})) or not cuttable(m.tables[key], cols[id] or {}, keep[id] or {}) then
-          stub[id] = "whole"
-        end
-      end
-    end
-  end
   local nstub = 0
   for _ in pairs(stub) do nstub = nstub + 1 end
   if (nfull + nstub) * 2 > total and not (opts and opts.always) then return nil end
-  -- a cut stub made whole after its visit needs what a whole stub needs: visit again
-  local again = {}
-  for id, how in pairs(stub) do
-    if how == "whole" and id:sub(1, 7) == "tables\0" and cols[id] then again[#again + 1] = id end
-  end
-  if #again > 0 then
-    for _, id in ipairs(again) do queue[#queue + 1] = id end
-    while queue[i] do
-      local id = queue[i]
-      i = i + 1
-      for _, code in ipairs(codes_of(id, full[id] and "full" or "whole")) do
-        local to_id = owner_of(dep_at(code).to)
-        if to_id and to_id ~= id and not full[to_id] and stub[to_id] ~= "whole" then
-          stub[to_id] = "whole"
-          queue[#queue + 1] = to_id
-        end
-      end
-    end
-  end
-
   local function part(m, mi)
     local p = model.new()
     p.server_version = m.server_version
