@@ -34,7 +34,12 @@ url=$(newdb apply_locked)
 "$DBHOST" apply --url "$url" --dir m 1 >/dev/null
 $PSQL "$url" -qAtX -c "SELECT pg_advisory_lock(2686470616)" -c "SELECT pg_sleep(3)" >/dev/null &
 holder=$!
-sleep 0.5
+# (until the holder has the lock: on a loaded machine its psql takes a while to start)
+for _ in $(seq 100); do
+  [ "$(sql "$url" "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+    WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.objid = 2686470616 AND l.granted")" = 1 ] && break
+  sleep 0.05
+done
 run "$DBHOST" apply --url "$url" --dir m --lock-timeout 0.3s
 expect_rc 1; expect_err "acquiring database lock"
 wait "$holder"
@@ -55,7 +60,7 @@ done
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 # client_connection_check_interval lets the server abort the orphaned statement
-for _ in $(seq 50); do
+for _ in $(seq 150); do
   [ "$(sql "$url" "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")" = 0 ] && break
   sleep 0.1
 done
