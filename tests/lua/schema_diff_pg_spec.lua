@@ -357,6 +357,38 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     assert(same, table.concat(d or {}, "\n"))
   end)
 
+  it("puts in the part what depends on a column the plan retypes, even when the planner forgot it", function()
+    local subset = require "dbhost.schema.subset"
+    local base = { "CREATE TABLE k1 (id integer PRIMARY KEY, n integer, note text);",
+                   "CREATE TABLE k2 (id integer PRIMARY KEY, up integer REFERENCES k1 (id), x text);",
+                   "CREATE VIEW kv AS SELECT n FROM k1;",
+                   "CREATE VIEW kw AS SELECT note FROM k1;" }
+    for i = 3, 30 do base[#base + 1] = ("CREATE TABLE k%d (id integer PRIMARY KEY);"):format(i) end
+    local changed = {}
+    for i, q in ipairs(base) do changed[i] = q end
+    changed[1] = "CREATE TABLE k1 (id bigint PRIMARY KEY, n bigint, note text);"
+    local from = assert(source.load("file://" .. write("dep_a.sql", table.concat(base, "\n")), { dev_url = URL }))
+    local to = assert(source.load("file://" .. write("dep_b.sql", table.concat(changed, "\n")), { dev_url = URL }))
+    local planner = assert(diff.prepare(from, to))
+    local hints = planner:hints()
+    -- the planner recreates the view on n and the foreign key on id around the change; one
+    -- that forgot them must still find them in the part, where applying its plan fails
+    assert.truthy(hints._recreate["view:public.kv"] and hints._recreate["constraint:public.k2.k2_up_fkey"])
+    hints._recreate, hints._untouched = {}, {}
+    local fpart = assert(subset.of(hints, from, to))
+    local function names(map)
+      local out = {}
+      for k in pairs(map) do out[#out + 1] = k end
+      table.sort(out)
+      return out
+    end
+    assert.same({ "id", "n" }, names(fpart.tables["public.k1"].columns))
+    assert.truthy(fpart.views["public.kv"])
+    assert.is_nil(fpart.views["public.kw"])   -- it reads a column the plan leaves alone
+    assert.same({ "k2_up_fkey" }, names(fpart.tables["public.k2"].constraints))
+    assert.same({ "up" }, names(fpart.tables["public.k2"].columns))
+  end)
+
   it("verifies schema diff between two databases", function()
     local _, ia = assert(source.load("file://" .. write("db_a.sql", RICH), { dev_url = URL, keep = true }))
     local _, ib = assert(source.load("file://" .. write("db_b.sql", CHANGED), { dev_url = URL, keep = true }))

@@ -120,12 +120,12 @@ local function owner_resolver(ms)
 end
 
 -- A stub of table t: without foreign keys, triggers and policies.
-local function stub_table(t)
+local function stub_table(t, fks)
   local s = {}
   for k, v in pairs(t) do s[k] = v end
   s.constraints, s.triggers, s.policies = {}, {}, {}
   for name, c in pairs(t.constraints) do
-    if c.type ~= "f" then s.constraints[name] = c end
+    if c.type ~= "f" or (fks and fks[name]) then s.constraints[name] = c end
   end
   return s
 end
@@ -136,7 +136,7 @@ end
 -- comments, grants or options. This is what makes a big part cheap: a table that many
 -- changed tables point at costs one column and one index instead of its sequences, TOAST
 -- table and every constraint.
-local function cut_stub(t, cols, keep)
+local function cut_stub(t, cols, keep, fks)
   local s = {}
   for k, v in pairs(t) do s[k] = v end
   s.columns, s.constraints, s.triggers, s.policies, s.comment = {}, {}, {}, {}, nil
@@ -146,6 +146,7 @@ local function cut_stub(t, cols, keep)
                         _order = c._order, _type_storage = c._type_storage }
   end
   for name in pairs(keep) do s.constraints[name] = t.constraints[name] end
+  for name in pairs(fks or {}) do s.constraints[name] = t.constraints[name] end
   return s
 end
 
@@ -229,7 +230,12 @@ local function full_core(tkey, a, b, plan)
   local rc = plan._recreate or {}
   local cols, sets = {}, { constraints = {}, triggers = {}, policies = {} }
   local KIND = { constraints = "constraint:", triggers = "trigger:", policies = "policy:" }
-  for name in pairs((plan._changed_columns or {})[tkey] or {}) do cols[name] = true end
+  local moved = {}   -- dropped, retyped or changed in place: what dependents must survive
+  for name in pairs((plan._changed_columns or {})[tkey] or {}) do cols[name] = true; moved[name] = true end
+  for name, c in pairs(a.columns) do
+    local w = b.columns[name]
+    if not w or w.type ~= c.type or w.collation ~= c.collation or w.generated ~= c.generated then moved[name] = true end
+  end
   for _, pair in ipairs { { a, b }, { b, a } } do
     local x, y = pair[1], pair[2]
     for name, c in pairs(x.columns) do
@@ -278,7 +284,8 @@ local function full_core(tkey, a, b, plan)
       end
     end
   end
-  return { cols = cols, constraints = sets.constraints, triggers = sets.triggers, policies = sets.policies }
+  return { cols = cols, constraints = sets.constraints, triggers = sets.triggers, policies = sets.policies,
+           moved = moved }
 end
 
 -- Table t cut to its core (full_core), with the columns extra and key constraints keep other
@@ -505,6 +512,25 @@ function M.of(plan, from, to, opts)
     end
     return indexes_of[key] or {}
   end
+  -- each model's dependencies by their to key: key -> { code, ... }
+  local to_index
+  local function deps_on(key)
+    if not to_index then
+      to_index = {}
+      for mi, m in ipairs(ms) do
+        for n, d in ipairs(m.deps or {}) do
+          local l = to_index[d.to]
+          if not l then l = {}; to_index[d.to] = l end
+          l[#l + 1] = mi + 2 * n
+        end
+      end
+    end
+    return to_index[key] or {}
+  end
+  -- fks[table id] = { constraint name = true }: the foreign keys of unchanged tables that
+  -- point at what the plan changes (a stub keeps them: the change must leave them valid)
+  local fks = {}
+  local follow_fk
   local i = 1
   local function drain()
     while queue[i] do
@@ -573,6 +599,28 @@ function M.of(plan, from, to, opts)
           end
         end
       end
+      if kind == "tables" and full[id] then
+        -- what depends on the table, or on a column the plan drops or retypes (the changes
+        -- PostgreSQL checks against dependents): views, and foreign keys of other tables
+        local moved = core[id] and core[id].moved
+        for _, code in ipairs(deps_on("table:" .. key)) do
+          local d = dep_at(code)
+          local owner = owner_of(d.from)
+          if owner and owner ~= id and (not moved or (d.col and moved[d.col])) then
+            if d.from:sub(1, 5) == "view:" then
+              reach(owner, true)
+            elseif owner:sub(1, 7) == "tables\0" and not full[owner] and is_fk(d.from) then
+              local name = d.from:sub(#"constraint:" + #owner - 7 + 2)
+              local set = fks[owner] or {}
+              fks[owner] = set
+              if not set[name] then
+                set[name] = true
+                follow_fk(owner, d.from)
+              end
+            end
+          end
+        end
+      end
       if kind == "functions" and full[id] then
         -- the body of a new or changed SQL function is checked against what it reads
         for _, m in ipairs(ms) do
@@ -583,6 +631,39 @@ function M.of(plan, from, to, opts)
         end
       end
     end
+  end
+  -- a foreign key kept on a stub: its own columns, and what it points at (as the foreign
+  -- keys of the part's own objects do)
+  function follow_fk(owner, ckey)
+    local tkey = owner:sub(8)
+    local name = ckey:sub(#"constraint:" + #tkey + 2)
+    for _, m in ipairs(ms) do
+      local t = m.tables[tkey]
+      local c = t and t.constraints[name]
+      if c then named_columns(c.def:match("^(.-) REFERENCES ") or c.def, t, cols_of(owner)) end
+    end
+    for mi = 1, 2 do
+      for _, n in ipairs(index[mi][ckey] or {}) do
+        local d = ms[mi].deps[n]
+        local to_id = owner_of(d.to)
+        if to_id and to_id ~= owner then
+          if to_id:sub(1, 7) == "tables\0" then
+            if d.col and d.to:sub(1, 6) == "table:" then cols_of(to_id)[d.col] = true end
+            fk[to_id] = true
+            local idx = d.to:match("^index:(.*)$")
+            if idx then
+              local ks = keep[to_id] or {}
+              keep[to_id] = ks
+              ks[idx:sub(#idx:match("^[^.]*") + 2)] = true
+            end
+            reach(to_id, false)
+          else
+            reach(to_id, true)
+          end
+        end
+      end
+    end
+    reach(owner, false)
   end
   -- the types of the columns the part's tables keep (an array of an enum has no
   -- dependency on the enum itself)
@@ -658,7 +739,7 @@ function M.of(plan, from, to, opts)
       local o = m[kind] and m[kind][k]
       if o then
         if kind == "tables" then
-          p[kind][k] = how == "cut" and cut_stub(o, cols[id], keep[id] or {}) or stub_table(o)
+          p[kind][k] = how == "cut" and cut_stub(o, cols[id], keep[id] or {}, fks[id]) or stub_table(o, fks[id])
         else
           p[kind][k] = o
         end
