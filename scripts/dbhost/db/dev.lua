@@ -52,6 +52,12 @@ function Dev:ready()
   return true
 end
 
+--- dev:stop_soon(): a throwaway server starts shutting down now (dev:close() finishes);
+-- nothing for other dev databases. The dev database is not to be used after it.
+function Dev:stop_soon()
+  if self.server and not self.closed and not self.keep_snapshot then self.server:stop_soon() end
+end
+
 --- dev:close(): remove what open() made; idempotent
 function Dev:close()
   if self.closed then return end

@@ -534,12 +534,20 @@ end
 local Server = {}
 Server.__index = Server
 
+--- srv:stop_soon(): ask for the immediate shutdown (SIGQUIT) and return at once, so that the
+-- caller works while the server goes; srv:stop() then waits for it and removes the files
+function Server:stop_soon()
+  if self.stopped or self.quitting or not self.process then return end
+  self.quitting = true
+  self.process:kill("QUIT")
+end
+
 --- srv:stop(): immediate shutdown (SIGQUIT) and removal of every file; idempotent
 function Server:stop()
   if self.stopped then return end
   self.stopped = true
   if self.process then
-    self.process:kill("QUIT")
+    if not self.quitting then self.process:kill("QUIT") end
     self.process:wait(10)
     self.process:close()
   end

@@ -124,8 +124,9 @@ function M.recreate(dev, conn, base)
 end
 
 -- Compare the dev database conn holds after the plan with want. -> true | nil, message
-local function check_after(conn, want, opts)
+local function check_after(conn, want, opts, read)
   local after, ierr = inspect.inspect(conn, { schemas = opts.schemas })
+  if read then read() end
   if not after then return nil, "inspecting after the plan: " .. tostring(ierr) end
   local same, diffs = model.compare(after, want)
   if not same then
@@ -209,7 +210,8 @@ local function finish_part(part, plan, opts)
     for i, st in ipairs(plan.statements) do stmts[i + 1] = st.sql end
     ok = part.finish(table.concat(stmts, ";\n"))
   end
-  ok = ok and check_after(part.conn, part.to, opts)
+  -- (the dev server goes while the models are compared)
+  ok = ok and check_after(part.conn, part.to, opts, function() part.conn:close() part.dev:stop_soon() end)
   close_part(part)
   return ok and true or false
 end
