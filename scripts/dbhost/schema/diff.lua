@@ -155,11 +155,11 @@ local RECREATABLE = { view = true, trigger = true, policy = true, constraint = t
 -- are followed only from the columns of autocols: those moved off their type.
 local function dependents(deps, seeds, colseeds, autocols)
   autocols = autocols or {}
-  local rev = {}
-  for _, d in ipairs(deps) do
-    local l = rev[d.to]
-    if not l then l = {}; rev[d.to] = l end
-    l[#l + 1] = d
+  local on = model.deps_to(deps)
+  local function rev_of(k)
+    local out = {}
+    for i, n in ipairs(on[k] or EMPTY) do out[i] = deps[n] end
+    return out
   end
   local out, queue = {}, {}
   local function push(k)
@@ -169,19 +169,19 @@ local function dependents(deps, seeds, colseeds, autocols)
     end
   end
   for k in pairs(seeds) do
-    for _, d in ipairs(rev[k] or {}) do
+    for _, d in ipairs(rev_of(k)) do
       if not d.auto then push(d.from) end
     end
   end
   for k, cols in pairs(colseeds) do
     local auto = autocols[k] or {}
-    for _, d in ipairs(rev[k] or {}) do
+    for _, d in ipairs(rev_of(k)) do
       if d.col and cols[d.col] and (not d.auto or auto[d.col]) then push(d.from) end
     end
   end
   local i = 1
   while queue[i] do
-    for _, d in ipairs(rev[queue[i]] or {}) do
+    for _, d in ipairs(rev_of(queue[i])) do
       if not d.auto then push(d.from) end
     end
     i = i + 1

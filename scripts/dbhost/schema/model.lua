@@ -249,22 +249,29 @@ function M.compare(a, b)
   return nil, out
 end
 
---- model.deps_from(deps) -> map: dependency key -> list of positions in deps of the
--- dependencies from that key (ascending). Built once per list and kept while the list lives
--- and keeps its length (the planner and the verification look up the same model's deps).
-local deps_from_cache = setmetatable({}, { __mode = "k" })
-function M.deps_from(deps)
-  local c = deps_from_cache[deps]
+-- deps grouped by one end (field "from" or "to"): key -> positions in deps, ascending.
+-- Built once per list and end, kept while the list lives and keeps its length (the planner
+-- and the verification look up the same model's deps).
+local by_end_cache = { from = setmetatable({}, { __mode = "k" }), to = setmetatable({}, { __mode = "k" }) }
+local function by_end(deps, field)
+  local cache = by_end_cache[field]
+  local c = cache[deps]
   if c and c.n == #deps then return c.map end
   local map = {}
   for n, d in ipairs(deps) do
-    local l = map[d.from]
-    if not l then l = {}; map[d.from] = l end
+    local k = d[field]
+    local l = map[k]
+    if not l then l = {}; map[k] = l end
     l[#l + 1] = n
   end
-  deps_from_cache[deps] = { n = #deps, map = map }
+  cache[deps] = { n = #deps, map = map }
   return map
 end
+
+--- model.deps_from(deps) -> map: dependency key -> positions in deps of the dependencies
+-- from that key; model.deps_to(deps): of those on that key
+function M.deps_from(deps) return by_end(deps, "from") end
+function M.deps_to(deps) return by_end(deps, "to") end
 
 --- model.count(m) -> { tables = n, ... } for reports
 function M.count(m)
