@@ -512,25 +512,31 @@ function M.of(plan, from, to, opts)
     end
     return indexes_of[key] or {}
   end
-  -- each model's dependencies by their to key: key -> { code, ... }
-  local to_index
+  -- the dependencies on key in both models, as codes
   local function deps_on(key)
-    if not to_index then
-      to_index = {}
-      for mi, m in ipairs(ms) do
-        for n, d in ipairs(m.deps or {}) do
-          local l = to_index[d.to]
-          if not l then l = {}; to_index[d.to] = l end
-          l[#l + 1] = mi + 2 * n
-        end
-      end
+    local out = {}
+    for mi, m in ipairs(ms) do
+      for _, n in ipairs(model.deps_to(m.deps or {})[key] or {}) do out[#out + 1] = mi + 2 * n end
     end
-    return to_index[key] or {}
+    return out
   end
   -- fks[table id] = { constraint name = true }: the foreign keys of unchanged tables that
   -- point at what the plan changes (a stub keeps them: the change must leave them valid)
   local fks = {}
   local follow_fk
+  -- a foreign key's dependency d on table to_id: the referenced column, and the key (its
+  -- index) the foreign key uses, are needed there
+  local function fk_target(to_id, d)
+    if d.col and d.to:sub(1, 6) == "table:" then cols_of(to_id)[d.col] = true end
+    fk[to_id] = true
+    local idx = d.to:match("^index:(.*)$")
+    if idx then
+      local ks = keep[to_id] or {}
+      keep[to_id] = ks
+      ks[idx:sub(#idx:match("^[^.]*") + 2)] = true
+    end
+    reach(to_id, false)
+  end
   local i = 1
   local function drain()
     while queue[i] do
@@ -544,15 +550,7 @@ function M.of(plan, from, to, opts)
           local to_table = to_id:sub(1, 7) == "tables\0"
           if to_table and d.col and d.to:sub(1, 6) == "table:" then cols_of(to_id)[d.col] = true end
           if to_table and is_fk(d.from) then
-            -- a foreign key needs the referenced columns and the key (index) it uses
-            fk[to_id] = true
-            local idx = d.to:match("^index:(.*)$")
-            if idx then
-              local ks = keep[to_id] or {}
-              keep[to_id] = ks
-              ks[idx:sub(#idx:match("^[^.]*") + 2)] = true
-            end
-            reach(to_id, false)
+            fk_target(to_id, d)
           elseif to_table and d.col and d.to:sub(1, 6) == "table:"
               and (d.from:sub(1, 5) == "view:" or d.from:sub(1, 6) == "index:" or d.from:sub(1, 9) == "sequence:") then
             -- a view, an index or a sequence it owns needs the columns it names
@@ -648,15 +646,7 @@ function M.of(plan, from, to, opts)
         local to_id = owner_of(d.to)
         if to_id and to_id ~= owner then
           if to_id:sub(1, 7) == "tables\0" then
-            if d.col and d.to:sub(1, 6) == "table:" then cols_of(to_id)[d.col] = true end
-            fk[to_id] = true
-            local idx = d.to:match("^index:(.*)$")
-            if idx then
-              local ks = keep[to_id] or {}
-              keep[to_id] = ks
-              ks[idx:sub(#idx:match("^[^.]*") + 2)] = true
-            end
-            reach(to_id, false)
+            fk_target(to_id, d)
           else
             reach(to_id, true)
           end
