@@ -8,6 +8,14 @@ local proc = require "dbhost.proc"
 local json = require "dbhost.json"
 local model = require "dbhost.schema.model"
 local errors = require "dbhost.errors"
+
+-- The keys of a map, sorted (what a part holds, compared as lists)
+local function names(map)
+  local out = {}
+  for k in pairs(map) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
 local diff = require "dbhost.schema.diff"
 local inspect = require "dbhost.schema.inspect"
 local render = require "dbhost.schema.render"
@@ -316,12 +324,6 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     local plan = assert(diff.plan(from, to))
     local fpart, tpart = subset.of(plan, from, to)
     assert.truthy(fpart, "no part was cut")
-    local function names(map)
-      local out = {}
-      for k in pairs(map) do out[#out + 1] = k end
-      table.sort(out)
-      return out
-    end
     -- a changed table is cut to what changes: t5 to its new column (nothing on the current
     -- side), t8 to its retyped column and the check that names it (the change rebuilds it)
     assert.same({}, names(fpart.tables["public.t5"].columns))
@@ -376,12 +378,6 @@ COMMENT ON COLUMN pair."Y" IS 'it''s Y';
     assert.truthy(hints._recreate["view:public.kv"] and hints._recreate["constraint:public.k2.k2_up_fkey"])
     hints._recreate, hints._untouched = {}, {}
     local fpart = assert(subset.of(hints, from, to))
-    local function names(map)
-      local out = {}
-      for k in pairs(map) do out[#out + 1] = k end
-      table.sort(out)
-      return out
-    end
     assert.same({ "id", "n" }, names(fpart.tables["public.k1"].columns))
     assert.truthy(fpart.views["public.kv"])
     assert.is_nil(fpart.views["public.kw"])   -- it reads a column the plan leaves alone
